@@ -1,0 +1,88 @@
+# dynaccel: a Linux 6.12 kernel whose time runs faster on demand.
+# `make help` lists the targets. Everything is built under build/.
+
+BUILD ?= build
+export BUILD
+
+# Extra kernel command line for run and check (e.g. APPEND=accel=100).
+APPEND ?=
+# Command for `make run` to execute in the guest; empty for a shell.
+CMD ?=
+# In-guest suites for `make check` (default: all in guest/suites).
+SUITES ?=
+# QEMU accelerator: auto (KVM only if a probe boot works), tcg or kvm.
+ACCEL ?= auto
+export ACCEL
+
+SCRIPTS := scripts
+
+.PHONY: all deps source kernel initramfs accelctl check check-host check-guest \
+	run export-patches reset-source lint clean distclean help
+
+all: kernel accelctl initramfs
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+source: deps
+	@$(SCRIPTS)/source.sh
+
+kernel: source
+	@$(SCRIPTS)/kernel.sh
+
+accelctl: deps
+	@if [ -f tools/accelctl/Makefile ]; then \
+		$(MAKE) -s -C tools/accelctl O=$(abspath $(BUILD)) all; \
+	fi
+
+initramfs: source accelctl
+	@$(SCRIPTS)/initramfs.sh
+
+check: all
+	@$(SCRIPTS)/check.sh $(SUITES)
+
+check-host: deps accelctl
+	@$(SCRIPTS)/check.sh --host-only
+
+check-guest: all
+	@$(SCRIPTS)/check.sh --guest-only $(SUITES)
+
+run: all
+	@if [ -n "$(CMD)" ]; then \
+		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
+			--append "$(APPEND)" --job '$(subst ','\'',$(CMD))'; \
+	else \
+		$(SCRIPTS)/qemu-run.sh --mode shell --name run --append "$(APPEND)"; \
+	fi
+
+export-patches:
+	@$(SCRIPTS)/export-patches.sh
+
+reset-source:
+	@$(SCRIPTS)/source.sh --reset
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/guest $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
+		$(BUILD)/accelctl $(BUILD)/logs $(BUILD)/state
+
+distclean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "dynaccel targets:"
+	@echo "  make               build build/bzImage, build/initramfs.cpio.gz, build/accelctl"
+	@echo "  make check         host tests, then boot the guest and run the in-guest suites"
+	@echo "  make check-host    host tests only"
+	@echo "  make check-guest   in-guest suites only"
+	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
+	@echo "  make run CMD='...' run one command in the guest; exit with its status"
+	@echo "  make export-patches  turn commits in build/linux into patches/"
+	@echo "  make reset-source  drop local work in build/linux and re-apply patches/"
+	@echo "  make deps          install the Debian packages needed (as root)"
+	@echo "  make clean         remove build products, keep the kernel tree and ccache"
+	@echo "  make distclean     remove build/ entirely"
+	@echo "variables:"
+	@echo "  APPEND=...         extra kernel command line for run/check (e.g. accel=100)"
+	@echo "  SUITES='a b'       in-guest suites to run (names from guest/suites)"
+	@echo "  ACCEL=auto|tcg|kvm QEMU accelerator (auto: KVM only if a probe boot works)"
+	@echo "  BUILD=dir          build directory (default build)"

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Boot the dynaccel kernel under QEMU with the test initramfs.
+#
+#   qemu-run.sh [options]
+#     --mode check|cmd|shell   check: run a job, console to a log file, live
+#                              results on stdout; cmd: run a job with the
+#                              console on stdout; shell: interactive shell on
+#                              the serial console (Ctrl-A X quits)
+#     --job TEXT               shell text the guest runs (check and cmd)
+#     --name NAME              log names: build/logs/NAME-console.log and
+#                              build/logs/NAME-results.log (default: MODE)
+#     --timeout SECONDS        real seconds before the guest is declared hung
+#     --append TEXT            extra kernel command line (e.g. accel=1000)
+#     --kernel FILE            default build/bzImage
+#     --initrd FILE            default build/initramfs.cpio.gz
+#
+# Environment: ACCEL=auto|tcg|kvm (default auto: KVM only after a probe boot
+# has shown that it works on this host, else TCG), QEMU_SMP (2), QEMU_MEM (1G).
+#
+# Exit status: the job's exit status; 124 when the guest timed out or did
+# not finish its job; 1 on harness errors.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+MODE=shell JOB='' NAME='' TIMEOUT=600 APPEND=''
+KERNEL=$BUILD/bzImage INITRD=$BUILD/initramfs.cpio.gz
+ACCEL=${ACCEL:-auto}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--mode) MODE=$2; shift ;;
+		--job) JOB=$2; shift ;;
+		--name) NAME=$2; shift ;;
+		--timeout) TIMEOUT=$2; shift ;;
+		--append) APPEND=$2; shift ;;
+		--kernel) KERNEL=$2; shift ;;
+		--initrd) INITRD=$2; shift ;;
+		*) die "unknown option: $1 (see the header of $0)" ;;
+		esac
+		shift
+	done
+	case "$MODE" in
+	check|cmd|shell) ;;
+	*) die "--mode must be check, cmd or shell" ;;
+	esac
+	[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout takes whole seconds"
+	[ -f "$KERNEL" ] || die "no kernel image at $KERNEL; run 'make' first"
+	[ -f "$INITRD" ] || die "no initramfs at $INITRD; run 'make' first"
+	NAME=${NAME:-$MODE}
+}
+
+# Append a cpio archive holding /etc/dynaccel/job to the initramfs: the
+# kernel unpacks concatenated archives in order, so the job lands on top of
+# the shared image without rebuilding it.
+make_initrd() {
+	local out=$1 job=$2 dir
+	dir=$(mktemp -d)
+	mkdir -p "$dir/etc/dynaccel"
+	printf '%s\n' "$job" >"$dir/etc/dynaccel/job"
+	cp "$INITRD" "$out"
+	(cd "$dir" && find . | cpio -o -H newc -R 0:0 --quiet) >>"$out"
+	rm -rf "$dir"
+}
+
+qemu_base() {
+	local accel=$1
+	local -a args=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
+		-display none -m "${QEMU_MEM:-1G}" -smp "${QEMU_SMP:-2}"
+		-kernel "$KERNEL" -rtc base=utc)
+	if [ "$accel" = kvm ]; then
+		args+=(-accel kvm -cpu host)
+	else
+		args+=(-accel 'tcg,thread=multi' -cpu max)
+	fi
+	printf '%s\n' "${args[@]}"
+}
+
+# KVM is used only when a probe boot finished under it: on this kind of
+# host /dev/kvm exists but nested guests hang. The verdict is cached per
+# kernel image.
+pick_accel() {
+	local cache=$BUILD/state/kvm-probe key initrd rc
+	case "$ACCEL" in
+	tcg|kvm) echo "$ACCEL"; return ;;
+	auto) ;;
+	*) die "ACCEL must be auto, tcg or kvm" ;;
+	esac
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo tcg
+		return
+	fi
+	key=$(sha256sum "$KERNEL" | cut -c1-16)
+	mkdir -p "$BUILD/state"
+	if [ -f "$cache" ] && [ "$(cut -d' ' -f1 "$cache")" = "$key" ]; then
+		cut -d' ' -f2 "$cache"
+		return
+	fi
+	initrd=$(mktemp)
+	make_initrd "$initrd" "true"
+	rc=0
+	mapfile -t base < <(qemu_base kvm)
+	timeout 30 "${base[@]}" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet" \
+		-serial null -serial "file:$BUILD/state/kvm-probe.out" >/dev/null 2>&1 || rc=$?
+	rm -f "$initrd"
+	if [ "$rc" = 0 ] && grep -q '^# dynaccel-guest: exit 0' "$BUILD/state/kvm-probe.out" 2>/dev/null; then
+		echo "$key kvm" >"$cache"
+		echo kvm
+	else
+		info "KVM probe failed (status $rc): falling back to TCG" >&2
+		echo "$key tcg" >"$cache"
+		echo tcg
+	fi
+}
+
+main() {
+	local accel initrd console results rc=0 cmdline tailpid=
+	local -a base
+
+	parse_args "$@"
+	mkdir -p "$BUILD/logs"
+	accel=$(pick_accel)
+	mapfile -t base < <(qemu_base "$accel")
+	console=$BUILD/logs/$NAME-console.log
+	results=$BUILD/logs/$NAME-results.log
+	cmdline="console=ttyS0 panic=-1 rdinit=/init $APPEND"
+
+	initrd=$(mktemp --suffix=.cpio)
+	trap 'rm -f "$initrd"; [ -z "$tailpid" ] || kill "$tailpid" 2>/dev/null || true' EXIT
+	: >"$results"
+	case "$MODE" in
+	shell)
+		cp "$INITRD" "$initrd"
+		info "booting $(basename "$KERNEL") under $accel; Ctrl-A X quits"
+		"${base[@]}" -initrd "$initrd" -append "$cmdline" \
+			-chardev "stdio,id=con,mux=on,signal=off,logfile=$console" \
+			-serial chardev:con -serial "file:$results" -mon chardev=con,mode=readline || rc=$?
+		return "$rc"
+		;;
+	cmd)
+		make_initrd "$initrd" "$JOB"
+		timeout --foreground -s KILL "$TIMEOUT" "${base[@]}" -initrd "$initrd" \
+			-append "$cmdline quiet" \
+			-chardev "stdio,id=con,signal=off,logfile=$console" \
+			-serial chardev:con -serial "file:$results" </dev/null || rc=$?
+		;;
+	check)
+		make_initrd "$initrd" "$JOB"
+		info "booting under $accel (timeout ${TIMEOUT}s, console log: $console)"
+		tail -n +1 -F "$results" 2>/dev/null | grep -v '^# dynaccel-guest:' &
+		tailpid=$!
+		timeout -s KILL "$TIMEOUT" "${base[@]}" -initrd "$initrd" -append "$cmdline" \
+			-serial "file:$console" -serial "file:$results" </dev/null || rc=$?
+		sleep 0.5
+		kill "$tailpid" 2>/dev/null || true
+		wait "$tailpid" 2>/dev/null || true
+		tailpid=
+		;;
+	esac
+
+	local status
+	status=$(sed -n 's/^# dynaccel-guest: exit \([0-9]*\).*/\1/p' "$results" | tail -n 1)
+	if [ -z "$status" ]; then
+		if [ "$rc" = 137 ]; then
+			warn "guest did not finish within ${TIMEOUT}s real; console log: $console"
+		else
+			warn "guest stopped (QEMU status $rc) before its job finished; console log: $console"
+		fi
+		return 124
+	fi
+	return "$status"
+}
+
+main "$@"
