@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * accel-idle: long idle sleeps at R=1000 and the cost of an idle machine.
+ *
+ * A long NOHZ idle stretch at R=1000 is where a scaled timekeeper would
+ * overflow (mult x R, the maximum deferment); sleeping ten minutes and an
+ * hour of accelerated time checks that the clock comes back sane and at
+ * the right rate. Then the real timer-interrupt rate of an idle guest at
+ * R=1000 is compared with R=1 (CONTRACT 4: at most twice).
+ */
+#include "accel.h"
+
+#define LATE_REAL_NS	(40 * NSEC_PER_MSEC)	/* as in accel-timers */
+#define IDLE_REAL_NS	(2 * NSEC_PER_SEC)
+
+static void check_long_sleep(int64_t secs)
+{
+	const int r = 1000;
+	int64_t d = secs * NSEC_PER_SEC, want_real = d / r;
+	int64_t t0, m0, b0, t1, m1, b1;
+	struct timespec ts = ns_ts(d);
+	double rate;
+
+	accel_set(r);
+	t0 = raw_ns();
+	m0 = mono_ns();
+	b0 = clock_ns(CLOCK_BOOTTIME);
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	m1 = mono_ns();
+	b1 = clock_ns(CLOCK_BOOTTIME);
+	t1 = raw_ns();
+	accel_set(1);
+	rate = (double)(m1 - m0) / (t1 - t0);
+	ksft_test_result(m1 - m0 >= d && t1 - t0 >= want_real * 99 / 100 &&
+			 t1 - t0 <= want_real + LATE_REAL_NS,
+			 "R=%d idle sleep of %lld s: %.3f s accelerated, %.1f ms real (want %.1f)\n",
+			 r, (long long)secs, (m1 - m0) / 1e9, (t1 - t0) / 1e6, want_real / 1e6);
+	ksft_test_result(rel_err(rate, r) <= 0.01 && rel_err(b1 - b0, m1 - m0) <= 1e-6,
+			 "R=%d clocks sane after %lld s idle: rate %.3f, BOOTTIME-MONOTONIC drift %lld ns\n",
+			 r, (long long)secs, rate, (long long)((b1 - b0) - (m1 - m0)));
+}
+
+/* Local timer interrupts (LOC) summed over all CPUs. */
+static long long timer_interrupts(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[4096];
+	long long sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "LOC:", 4))
+			continue;
+		p += 4;
+		for (;;) {
+			char *end;
+			long long v = strtoll(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Interrupts per real second while this process sleeps IDLE_REAL_NS. */
+static double idle_irq_rate(int r)
+{
+	struct timespec ts = ns_ts(IDLE_REAL_NS * r);
+	long long i0, i1;
+	int64_t t0, t1;
+
+	accel_set(r);
+	/* Let the ratio change's own reprogramming settle first. */
+	spin_real(10 * NSEC_PER_MSEC);
+	i0 = timer_interrupts();
+	t0 = raw_ns();
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	t1 = raw_ns();
+	i1 = timer_interrupts();
+	accel_set(1);
+	return (i1 - i0) * 1e9 / (t1 - t0);
+}
+
+int main(void)
+{
+	double r1, r1000;
+
+	ksft_print_header();
+	ksft_set_plan(5);
+	accel_require();
+
+	check_long_sleep(600);
+	check_long_sleep(3600);
+
+	r1 = idle_irq_rate(1);
+	r1000 = idle_irq_rate(1000);
+	ksft_test_result(r1 > 0 && r1000 <= 2 * r1,
+			 "idle timer interrupts at R=1000: %.0f/s real, at R=1: %.0f/s (want at most twice)\n",
+			 r1000, r1);
+	ksft_finished();
+}

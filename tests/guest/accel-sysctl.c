@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * accel-sysctl: the kernel.accel interface (CONTRACT 1).
+ *
+ * Valid values take effect and read back; every invalid write fails with
+ * EINVAL and leaves the ratio alone; writers without CAP_SYS_TIME in the
+ * initial user namespace (a root without the capability, an ordinary user,
+ * a container's root) are refused and leave it alone too; a change takes
+ * effect at once on every CPU.
+ */
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "accel.h"
+
+#define SENTINEL	7	/* a ratio no test sets by accident */
+
+static const char * const invalid[] = {
+	"0", "-1", "-1000", "1001", "2147483648", "4294967297",
+	"99999999999999999999", "abc", "10x", "1.5", "5 5", "", "\n",
+};
+#define NR_INVALID	((int)(sizeof(invalid) / sizeof(invalid[0])))
+
+static const char * const valid[] = { "1", "2\n", "10", "100\n", "999", "1000\n" };
+#define NR_VALID	((int)(sizeof(valid) / sizeof(valid[0])))
+
+static void check_file(void)
+{
+	struct stat st;
+
+	ksft_test_result(stat(ACCEL_SYSCTL, &st) == 0 && (st.st_mode & 0777) == 0644 &&
+			 st.st_uid == 0, "%s exists, root-owned, mode 0644\n", ACCEL_SYSCTL);
+}
+
+static void check_read_format(void)
+{
+	char buf[32] = "";
+	int fd = open(ACCEL_SYSCTL, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	ksft_test_result(n == 2 && !strcmp(buf, "1\n"),
+			 "default ratio reads \"1\\n\" (read %zd bytes)\n", n);
+}
+
+static void check_valid(const char *v)
+{
+	int err = accel_write(v, strlen(v));
+	int got = accel_get();
+
+	ksft_test_result(!err && got == atoi(v), "write \"%.*s\" reads back %d (%s)\n",
+			 (int)strcspn(v, "\n"), v, got, err ? strerror(err) : "ok");
+}
+
+static void check_invalid(const char *v)
+{
+	int err, got;
+
+	accel_set(SENTINEL);
+	err = accel_write(v, strlen(v));
+	got = accel_get();
+	ksft_test_result(err == EINVAL && got == SENTINEL,
+			 "invalid write \"%.*s\": %s, ratio %d (want EINVAL, %d)\n",
+			 (int)strcspn(v, "\n"), v, err ? strerror(err) : "accepted",
+			 got, SENTINEL);
+}
+
+/* Run @fn in a child; return what it returns (an errno) or -1. */
+static int in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int write_five(void)
+{
+	return accel_write("5", 1);
+}
+
+/* Still uid 0, but without CAP_SYS_TIME in any set. */
+static int drop_cap_sys_time(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return 100;
+	d[CAP_SYS_TIME / 32].effective &= ~(1u << (CAP_SYS_TIME % 32));
+	d[CAP_SYS_TIME / 32].permitted &= ~(1u << (CAP_SYS_TIME % 32));
+	if (syscall(SYS_capset, &h, d))
+		return 101;
+	return write_five();
+}
+
+static int as_nobody(void)
+{
+	if (setgid(65534) || setuid(65534))
+		return 100;
+	return write_five();
+}
+
+/* Root of a new user namespace: every capability, but not in init's. */
+static int as_container_root(void)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWUSER))
+		return 100;
+	fd = open("/proc/self/uid_map", O_WRONLY);
+	if (fd < 0 || write(fd, "0 0 1", 5) != 5)
+		return 101;
+	close(fd);
+	return write_five();
+}
+
+static void check_refused(const char *who, int (*fn)(void), int want, int also)
+{
+	int err;
+
+	accel_set(SENTINEL);
+	err = in_child(fn);
+	ksft_test_result((err == want || err == also) && accel_get() == SENTINEL,
+			 "%s cannot write: %s, ratio %d (want %s, %d)\n", who,
+			 err > 0 && err < 100 ? strerror(err) : "child failed",
+			 accel_get(), strerror(want), SENTINEL);
+}
+
+/*
+ * A ratio written on CPU 0 is in force on each CPU at once: the first real
+ * 50 ms measured there already run R times as fast.
+ */
+static void check_every_cpu(int cpu)
+{
+	cpu_set_t set;
+	int64_t t0, m0, t1, m1;
+	double rate;
+
+	accel_set(1);
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		ksft_test_result_fail("pin to CPU 0: %s\n", strerror(errno));
+		return;
+	}
+	accel_set(1000);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		ksft_test_result_fail("pin to CPU %d: %s\n", cpu, strerror(errno));
+		return;
+	}
+	t0 = raw_ns();
+	m0 = mono_ns();
+	spin_real(50 * NSEC_PER_MSEC);
+	m1 = mono_ns();
+	t1 = raw_ns();
+	rate = (double)(m1 - m0) / (t1 - t0);
+	ksft_test_result(rel_err(rate, 1000) <= 0.01,
+			 "ratio written on CPU 0 in force on CPU %d at once: rate %.2f\n",
+			 cpu, rate);
+	accel_set(1);
+}
+
+int main(void)
+{
+	int i, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ksft_print_header();
+	ksft_set_plan(2 + NR_VALID + NR_INVALID + 3 + ncpu);
+	accel_require();
+
+	check_file();
+	check_read_format();
+	for (i = 0; i < NR_VALID; i++)
+		check_valid(valid[i]);
+	for (i = 0; i < NR_INVALID; i++)
+		check_invalid(invalid[i]);
+	check_refused("root without CAP_SYS_TIME", drop_cap_sys_time, EPERM, EPERM);
+	/* An ordinary user is stopped by the file mode before the kernel asks. */
+	check_refused("uid 65534", as_nobody, EACCES, EPERM);
+	check_refused("root of a user namespace", as_container_root, EPERM, EPERM);
+	for (i = 0; i < ncpu; i++)
+		check_every_cpu(i);
+	accel_set(1);
+	ksft_finished();
+}

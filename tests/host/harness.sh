@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Host tests of the build and harness scripts' error paths: a patch that no
+# longer applies is named and leaves a clean tree, local kernel work is never
+# thrown away, exported patches re-apply as they are, a missing package gets
+# the exact apt-get line, and a hung guest times out naming its log.
+#
+#   tests/host/harness.sh     (after `make`: needs build/linux and the guest)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+result() {
+	local ok=$1
+	shift
+	n=$((n + 1))
+	if [ "$ok" = 0 ]; then
+		echo "ok $n $*"
+	else
+		echo "not ok $n $*"
+		failed=1
+	fi
+}
+
+# A throwaway copy of the project whose build/linux shares the real tree's
+# objects, so that applying patches there costs seconds, not a new unpack.
+make_sandbox() {
+	local sb=$tmp/sb meta
+	rm -rf "$sb"
+	mkdir -p "$sb/patches" "$sb/build"
+	cp -r "$ROOT/scripts" "$sb/"
+	cp "$ROOT/patches/base.env" "$sb/patches/"
+	printf '# test series\n' >"$sb/patches/series"
+	git clone -q --shared "$BUILD/linux" "$sb/build/linux"
+	git -C "$sb/build/linux" checkout -q dynaccel-base
+	git -C "$sb/build/linux" config user.name test
+	git -C "$sb/build/linux" config user.email test@localhost
+	meta=$sb/build/linux/.git/dynaccel
+	mkdir -p "$meta"
+	cp "$BUILD/linux/.git/dynaccel/base-version" "$meta/"
+	git -C "$sb/build/linux" rev-parse HEAD >"$meta/applied-head"
+	echo "$sb"
+}
+
+bad_patch() {
+	cat <<'PATCH'
+From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+From: test <test@localhost>
+Subject: [PATCH] test: a patch whose context is not in the tree
+
+---
+ kernel/time/timekeeping.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/kernel/time/timekeeping.c b/kernel/time/timekeeping.c
+--- a/kernel/time/timekeeping.c
++++ b/kernel/time/timekeeping.c
+@@ -1,3 +1,3 @@
+-this line is not in timekeeping.c
++neither is this one
+ nor this
+ nor that
+PATCH
+}
+
+echo "TAP version 13"
+echo "1..9"
+
+# 1-2: a patch that does not apply is named with its file; the tree is clean.
+sb=$(make_sandbox)
+bad_patch >"$sb/patches/0001-bad.patch"
+echo 0001-bad.patch >>"$sb/patches/series"
+rc=0
+BUILD=$sb/build "$sb/scripts/source.sh" >"$tmp/out" 2>&1 || rc=$?
+sed 's/^/# /' "$tmp/out"
+grep -q 'patch 0001-bad.patch does not apply: kernel/time/timekeeping.c' "$tmp/out" && [ "$rc" = 1 ]
+result $? "a patch that does not apply stops source.sh, naming the patch and the file"
+[ "$(git -C "$sb/build/linux" rev-parse HEAD)" = "$(git -C "$sb/build/linux" rev-parse dynaccel-base)" ] &&
+	[ -z "$(git -C "$sb/build/linux" status --porcelain --untracked-files=no)" ]
+result $? "after a failed apply the tree is back at the unmodified source"
+
+# 3-5: commits in build/linux are exported, re-applied as no-ops, protected.
+sb=$(make_sandbox)
+echo "/* test */" >>"$sb/build/linux/kernel/time/timekeeping.c"
+git -C "$sb/build/linux" commit -q -am "time: a test change"
+rc=0
+BUILD=$sb/build "$sb/scripts/source.sh" >"$tmp/out" 2>&1 || rc=$?
+grep -q 'export-patches' "$tmp/out" && [ "$rc" = 1 ] &&
+	git -C "$sb/build/linux" log -1 --format=%s | grep -q 'a test change'
+result $? "source.sh refuses to reset a tree with unexported commits and keeps them"
+rc=0
+BUILD=$sb/build "$sb/scripts/export-patches.sh" >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 0 ] && [ -f "$sb/patches/0001-time-a-test-change.patch" ] &&
+	grep -qx '0001-time-a-test-change.patch' "$sb/patches/series"
+result $? "export-patches writes the commit and the series"
+rc=0
+BUILD=$sb/build "$sb/scripts/source.sh" --reset >"$tmp/out" 2>&1 || rc=$?
+sed 's/^/# /' "$tmp/out"
+[ "$rc" = 0 ] && tail -n 1 "$sb/build/linux/kernel/time/timekeeping.c" | grep -q 'test'
+result $? "the exported series applies again on the unmodified source"
+
+# 6: a missing package, not root: the exact apt-get line, and failure.
+mkdir -p "$tmp/shim"
+cat >"$tmp/shim/dpkg-query" <<'SHIM'
+#!/bin/sh
+# Pretend that qemu-system-x86 is not installed.
+for a in "$@"; do [ "$a" = qemu-system-x86 ] && exit 1; done
+exec /usr/bin/dpkg-query "$@"
+SHIM
+chmod 755 "$tmp/shim/dpkg-query"
+chmod 755 "$tmp"
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env PATH="$tmp/shim:$PATH" bash "$ROOT/scripts/deps.sh" >"$tmp/out" 2>&1 || rc=$?
+sed 's/^/# /' "$tmp/out"
+[ "$rc" = 1 ] && grep -qx '  apt-get update && apt-get install -y --no-install-recommends qemu-system-x86' "$tmp/out"
+result $? "deps.sh as non-root prints the apt-get line for a missing package and fails"
+
+# 7: bad arguments to the harness are refused before anything boots.
+rc=0
+"$ROOT/scripts/qemu-run.sh" --mode check --timeout soon >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'whole seconds' "$tmp/out"
+result $? "qemu-run.sh refuses a bad --timeout"
+
+# 8-9: a guest that hangs is stopped at the timeout and the log is named.
+rc=0
+start=$(date +%s)
+BUILD=$BUILD "$ROOT/scripts/qemu-run.sh" --mode check --name harness-hang --timeout 20 \
+	--job 'echo hanging; sleep 100000' >"$tmp/out" 2>&1 || rc=$?
+took=$(($(date +%s) - start))
+sed 's/^/# /' "$tmp/out"
+[ "$rc" = 124 ] && grep -q "console log: $BUILD/logs/harness-hang-console.log" "$tmp/out"
+result $? "a hung guest is reported as a timeout naming build/logs/harness-hang-console.log"
+[ "$took" -le 60 ] && grep -q 'Linux version' "$BUILD/logs/harness-hang-console.log"
+result $? "the hung guest was stopped after ${took}s and its console log kept"
+
+exit $failed
