@@ -31,9 +31,7 @@ kernel: source
 	@$(SCRIPTS)/kernel.sh
 
 accelctl: deps
-	@if [ -f tools/accelctl/Makefile ]; then \
-		$(MAKE) -s -C tools/accelctl O=$(abspath $(BUILD)) all; \
-	fi
+	@$(MAKE) -s -C tools/accelctl O=$(abspath $(BUILD)) all
 
 initramfs: source accelctl
 	@$(SCRIPTS)/initramfs.sh

@@ -64,15 +64,33 @@ lint_patches() {
 	rm -f /tmp/dynaccel-cp.$$
 }
 
+# accelctl(8) renders: groff has nothing to warn about, man -l shows it.
+lint_manpage() {
+	local page=$DYNACCEL_ROOT/tools/accelctl/accelctl.8 out
+	echo "TAP version 13"
+	echo "1..2"
+	out=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+	if [ -z "$out" ]; then
+		echo "ok 1 groff -man -ww: no warnings in accelctl.8"
+	else
+		printf '%s\n' "$out" | sed 's/^/# /'
+		echo "not ok 1 groff -man -ww: warnings in accelctl.8"
+	fi
+	if MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q '^NAME'; then
+		echo "ok 2 man -l renders accelctl(8)"
+	else
+		echo "not ok 2 man -l renders accelctl(8)"
+	fi
+}
+
 run_host() {
 	: >"$HOST_LOG"
 	host_suite host-shellcheck lint_shell
 	host_suite host-checkpatch lint_patches
 	host_suite host-tap-summary "$DYNACCEL_ROOT/tests/host/tap-summary.sh"
 	host_suite host-harness "$DYNACCEL_ROOT/tests/host/harness.sh"
-	if [ -x "$DYNACCEL_ROOT/tests/host/accelctl.sh" ] && [ -x "$BUILD/accelctl" ]; then
-		host_suite host-accelctl "$DYNACCEL_ROOT/tests/host/accelctl.sh" "$BUILD/accelctl"
-	fi
+	host_suite host-accelctl "$DYNACCEL_ROOT/tests/host/accelctl.sh" "$BUILD/accelctl"
+	host_suite host-manpage lint_manpage
 }
 
 # One boot of the guest running run-suites; its results are appended.

@@ -18,7 +18,7 @@ PACKAGES=(
 	# guest userland and harness
 	busybox-static qemu-system-x86 libc6-dev
 	# checks on our own sources
-	shellcheck
+	shellcheck groff-base man-db
 )
 
 missing_packages() {
