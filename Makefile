@@ -16,7 +16,7 @@ export ACCEL
 
 SCRIPTS := scripts
 
-.PHONY: all deps source kernel initramfs accelctl check check-host check-guest \
+.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft \
 	run export-patches reset-source lint clean distclean help
 
 all: kernel accelctl initramfs
@@ -45,6 +45,9 @@ check-host: deps accelctl
 check-guest: all
 	@$(SCRIPTS)/check.sh --guest-only $(SUITES)
 
+check-ksft: all
+	@$(SCRIPTS)/check.sh --guest-only ksft-timers-full
+
 run: all
 	@if [ -n "$(CMD)" ]; then \
 		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
@@ -72,6 +75,7 @@ help:
 	@echo "  make check         host tests, then boot the guest and run the in-guest suites"
 	@echo "  make check-host    host tests only"
 	@echo "  make check-guest   in-guest suites only"
+	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
 	@echo "  make export-patches  turn commits in build/linux into patches/"

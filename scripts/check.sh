@@ -76,7 +76,7 @@ lint_manpage() {
 		printf '%s\n' "$out" | sed 's/^/# /'
 		echo "not ok 1 groff -man -ww: warnings in accelctl.8"
 	fi
-	if MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q '^NAME'; then
+	if MANWIDTH=80 man -l "$page" 2>/dev/null | grep '^NAME' >/dev/null; then
 		echo "ok 2 man -l renders accelctl(8)"
 	else
 		echo "not ok 2 man -l renders accelctl(8)"
@@ -118,6 +118,7 @@ plan_boots() {
 	awk -v want=" $* " '
 		/^#/ || NF < 4 { next }
 		want != "  " && index(want, " " $1 " ") == 0 { next }
+		want == "  " && $1 ~ /-full$/ { next }
 		!($2 in limit) { order[n++] = $2 }
 		{ limit[$2] += $3 }
 		END { for (i = 0; i < n; i++) print order[i], limit[order[i]] + 120 }

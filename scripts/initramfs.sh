@@ -38,6 +38,7 @@ populate() {
 	install -m 0755 "$DYNACCEL_ROOT/guest/run-suites" "$LIB/run-suites"
 	install -m 0755 "$DYNACCEL_ROOT/guest/ksft-timers" "$LIB/bin/ksft-timers"
 	install -m 0644 "$DYNACCEL_ROOT/guest/suites" "$LIB/suites"
+	install -m 0644 "$DYNACCEL_ROOT/guest/known-failures" "$LIB/known-failures"
 	for f in "$GUEST/bin"/*; do
 		install -m 0755 "$f" "$LIB/bin/"
 	done
@@ -56,7 +57,9 @@ populate() {
 }
 
 main() {
-	if ! /bin/busybox --list 2>/dev/null | grep -qx cttyhack; then
+	# grep reads the whole list: with -q it could exit early and fail
+	# the pipeline through busybox's SIGPIPE under pipefail.
+	if ! /bin/busybox --list 2>/dev/null | grep -x cttyhack >/dev/null; then
 		die "/bin/busybox is missing or not the static build; install busybox-static (scripts/deps.sh)"
 	fi
 	[ -d "$KSFT_SRC" ] || die "no kernel tree at build/linux; run scripts/source.sh first"

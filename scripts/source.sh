@@ -35,9 +35,9 @@ ensure_package() {
 	[ "$have" = "$want" ] && return 0
 
 	pick=$want
-	if ! archive_versions | grep -qxF "$want"; then
+	if ! archive_versions | grep -xF "$want" >/dev/null; then
 		[ "$(id -u)" -eq 0 ] && apt-get update -q >/dev/null
-		if ! archive_versions | grep -qxF "$want"; then
+		if ! archive_versions | grep -xF "$want" >/dev/null; then
 			pick=$(archive_versions | head -n 1)
 			[ -n "$pick" ] || die "the archive has no $LINUX_SOURCE_PACKAGE at all (is 'apt-get update' needed?)"
 			[ "$have" = "$pick" ] && {

@@ -13,31 +13,57 @@
 #define LATE_REAL_NS	(40 * NSEC_PER_MSEC)	/* as in accel-timers */
 #define IDLE_REAL_NS	(2 * NSEC_PER_SEC)
 
+/*
+ * BOOTTIME - MONOTONIC, read back to back: the pair with the shortest real
+ * gap of a few tries, since at R=1000 every real microsecond between the
+ * two reads is a millisecond of accelerated time.
+ */
+static int64_t boot_offset(void)
+{
+	int64_t best_gap = INT64_MAX, off = 0;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		int64_t t0 = raw_ns(), m = mono_ns(), b = clock_ns(CLOCK_BOOTTIME);
+		int64_t gap = raw_ns() - t0;
+
+		if (gap < best_gap) {
+			best_gap = gap;
+			off = b - m;
+		}
+	}
+	return off;
+}
+
 static void check_long_sleep(int64_t secs)
 {
 	const int r = 1000;
 	int64_t d = secs * NSEC_PER_SEC, want_real = d / r;
-	int64_t t0, m0, b0, t1, m1, b1;
+	int64_t t0, m0, off0, t1, m1, off1;
 	struct timespec ts = ns_ts(d);
 	double rate;
 
 	accel_set(r);
+	off0 = boot_offset();
 	t0 = raw_ns();
 	m0 = mono_ns();
-	b0 = clock_ns(CLOCK_BOOTTIME);
 	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 	m1 = mono_ns();
-	b1 = clock_ns(CLOCK_BOOTTIME);
 	t1 = raw_ns();
+	off1 = boot_offset();
 	accel_set(1);
 	rate = (double)(m1 - m0) / (t1 - t0);
 	ksft_test_result(m1 - m0 >= d && t1 - t0 >= want_real * 99 / 100 &&
 			 t1 - t0 <= want_real + LATE_REAL_NS,
 			 "R=%d idle sleep of %lld s: %.3f s accelerated, %.1f ms real (want %.1f)\n",
 			 r, (long long)secs, (m1 - m0) / 1e9, (t1 - t0) / 1e6, want_real / 1e6);
-	ksft_test_result(rel_err(rate, r) <= 0.01 && rel_err(b1 - b0, m1 - m0) <= 1e-6,
-			 "R=%d clocks sane after %lld s idle: rate %.3f, BOOTTIME-MONOTONIC drift %lld ns\n",
-			 r, (long long)secs, rate, (long long)((b1 - b0) - (m1 - m0)));
+	/*
+	 * Nothing suspended, so BOOTTIME - MONOTONIC may not move; 1 ms of
+	 * accelerated time is 1 us of real time between two reads at R=1000.
+	 */
+	ksft_test_result(rel_err(rate, r) <= 0.01 && llabs(off1 - off0) <= NSEC_PER_MSEC,
+			 "R=%d clocks sane after %lld s idle: rate %.3f, BOOTTIME-MONOTONIC moved %lld ns\n",
+			 r, (long long)secs, rate, (long long)(off1 - off0));
 }
 
 /* Local timer interrupts (LOC) summed over all CPUs. */

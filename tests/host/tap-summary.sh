@@ -25,7 +25,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..9"
 
 expect "all pass" "2 passed, 0 failed, 0 skipped" 0 <<'EOF_'
 # suite: a
@@ -74,6 +74,17 @@ EOF_
 expect "lines outside suites are ignored" "0 passed, 0 failed, 0 skipped" 0 <<'EOF_'
 ok 1 stray
 not ok 2 stray
+EOF_
+
+expect "CR LF line ends from a serial port" "1 passed, 0 failed, 0 skipped" 0 \
+	< <(printf '# suite: a\r\n1..1\r\nok 1 one\r\n# suite-exit: a 0\r\n')
+
+expect "a known failure (TODO) is skipped and explains the exit" "1 passed, 0 failed, 1 skipped" 0 <<'EOF_'
+# suite: a
+1..2
+ok 1 one
+not ok 2 two # TODO issue 4
+# suite-exit: a 1
 EOF_
 
 exit $failed
