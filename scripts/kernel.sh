@@ -15,6 +15,10 @@ OBJ=$BUILD/obj
 LOG=$BUILD/logs/kernel-build.log
 FRAGMENT=${1:-$DYNACCEL_ROOT/configs/test-guest.config}
 
+# ccache sees paths relative to the checkout, so a second clone on the same
+# machine (CI's) hits the cache the first one filled.
+export CCACHE_BASEDIR=$DYNACCEL_ROOT
+
 kmake() {
 	local cc=gcc
 	command -v ccache >/dev/null && cc="ccache gcc"
