@@ -16,7 +16,7 @@ export ACCEL
 
 SCRIPTS := scripts
 
-.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft \
+.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series \
 	run export-patches reset-source lint clean distclean help
 
 all: kernel accelctl initramfs
@@ -44,6 +44,9 @@ check-host: deps accelctl
 
 check-guest: all
 	@$(SCRIPTS)/check.sh --guest-only $(SUITES)
+
+check-series: source
+	@$(SCRIPTS)/check-series.sh
 
 check-ksft: all
 	@$(SCRIPTS)/check.sh --guest-only ksft-timers-full
@@ -76,6 +79,7 @@ help:
 	@echo "  make check-host    host tests only"
 	@echo "  make check-guest   in-guest suites only"
 	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
+	@echo "  make check-series  build the kernel at every patch of the series"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
 	@echo "  make export-patches  turn commits in build/linux into patches/"
