@@ -146,7 +146,6 @@ static void check_refused(const char *who, int (*fn)(void), int want)
 static void check_every_cpu(int cpu)
 {
 	cpu_set_t set;
-	int64_t t0, m0, t1, m1;
 	double rate;
 
 	accel_set(1);
@@ -163,12 +162,7 @@ static void check_every_cpu(int cpu)
 		ksft_test_result_fail("pin to CPU %d: %s\n", cpu, strerror(errno));
 		return;
 	}
-	t0 = raw_ns();
-	m0 = mono_ns();
-	spin_real(50 * NSEC_PER_MSEC);
-	m1 = mono_ns();
-	t1 = raw_ns();
-	rate = (double)(m1 - m0) / (t1 - t0);
+	rate = mono_rate(50 * NSEC_PER_MSEC);
 	ksft_test_result(rel_err(rate, 1000) <= 0.01,
 			 "ratio written on CPU 0 in force on CPU %d at once: rate %.2f\n",
 			 cpu, rate);

@@ -81,6 +81,17 @@ static inline void spin_real(int64_t ns)
 		;
 }
 
+/* CLOCK_MONOTONIC's rate against real time over a busy-waited window. */
+static inline double mono_rate(int64_t real_window_ns)
+{
+	int64_t t0 = raw_ns(), m0 = mono_ns(), t1, m1;
+
+	spin_real(real_window_ns);
+	m1 = mono_ns();
+	t1 = raw_ns();
+	return (double)(m1 - m0) / (double)(t1 - t0);
+}
+
 /* The current ratio, or -1 with errno set when it cannot be read. */
 static inline int accel_get(void)
 {
