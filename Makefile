@@ -10,13 +10,15 @@ APPEND ?=
 CMD ?=
 # In-guest suites for `make check` (default: all in guest/suites).
 SUITES ?=
+# Long soak plan for `make soak`: RATIO:REAL_SECONDS entries, one boot each.
+SOAK ?=
 # QEMU accelerator: auto (KVM only if a probe boot works), tcg or kvm.
 ACCEL ?= auto
 export ACCEL
 
 SCRIPTS := scripts
 
-.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series \
+.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series soak \
 	run export-patches reset-source lint clean distclean help
 
 all: kernel accelctl initramfs
@@ -51,6 +53,9 @@ check-series: source
 check-ksft: all
 	@$(SCRIPTS)/check.sh --guest-only ksft-timers-full
 
+soak: all
+	@$(SCRIPTS)/soak.sh $(SOAK)
+
 run: all
 	@if [ -n "$(CMD)" ]; then \
 		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
@@ -80,6 +85,7 @@ help:
 	@echo "  make check-guest   in-guest suites only"
 	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
 	@echo "  make check-series  build the kernel at every patch of the series"
+	@echo "  make soak          long soak at R=1, 200, 1000 under disk/network/timer load (~30 min)"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
 	@echo "  make export-patches  turn commits in build/linux into patches/"
@@ -90,5 +96,6 @@ help:
 	@echo "variables:"
 	@echo "  APPEND=...         extra kernel command line for run/check (e.g. accel=100)"
 	@echo "  SUITES='a b'       in-guest suites to run (names from guest/suites)"
+	@echo "  SOAK='1000:900 ...' make soak's plan: RATIO:REAL_SECONDS per boot"
 	@echo "  ACCEL=auto|tcg|kvm QEMU accelerator (auto: KVM only if a probe boot works)"
 	@echo "  BUILD=dir          build directory (default build)"

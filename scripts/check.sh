@@ -101,8 +101,11 @@ run_guest() {
 	name=${append:-main}
 	name=${name//[^A-Za-z0-9]/-}
 	info "guest boot '$name'${append:+ (kernel command line: $append)}: ${*:-all its suites}"
+	# Every boot gets a fresh scratch disk: the soak suites write to it
+	# and an accel= boot must come up with it mounted.
+	make_disk "$BUILD/state/check-disk.img" 512M
 	"$DYNACCEL_ROOT/scripts/qemu-run.sh" --mode check --name "check-$name" \
-		--timeout "$timeout" --append "$append" \
+		--timeout "$timeout" --append "$append" --disk "$BUILD/state/check-disk.img" \
 		--job "/usr/lib/dynaccel/run-suites --boot $boot $*" || rc=$?
 	cat "$BUILD/logs/check-$name-results.log" >>"$RESULTS"
 	if [ "$rc" = 124 ]; then
@@ -131,7 +134,7 @@ main() {
 	--host-only) mode=host; shift ;;
 	--guest-only) mode=guest; shift ;;
 	esac
-	mkdir -p "$BUILD/logs"
+	mkdir -p "$BUILD/logs" "$BUILD/state"
 	: >"$RESULTS"
 	t0=$(now_s)
 	if [ "$mode" != guest ]; then

@@ -16,7 +16,7 @@ PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod
 	xz-utils rsync git ccache perl python3 dwarves
 	# guest userland and harness
-	busybox-static qemu-system-x86 libc6-dev
+	busybox-static qemu-system-x86 libc6-dev e2fsprogs
 	# checks on our own sources
 	shellcheck groff-base man-db
 )
@@ -62,8 +62,10 @@ main() {
 	fi
 	echo "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# Wait for another apt (unattended upgrades, a second build) rather
+	# than fail on its lock.
+	apt-get -o DPkg::Lock::Timeout=600 update -q
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 }
 
 main "$@"

@@ -43,6 +43,14 @@ load_base_env() {
 	done < "$DYNACCEL_ROOT/patches/base.env"
 }
 
+# A fresh ext4 image of @2 (e.g. 512M) at @1 for the guest's virtio disk.
+# Sparse, so only what the guest writes takes host space.
+make_disk() {
+	rm -f "$1"
+	truncate -s "$2" "$1"
+	mkfs.ext4 -q -F -L dynaccel "$1" >/dev/null || die "mkfs.ext4 $1 failed"
+}
+
 # Number of parallel make jobs: one more than the CPUs, for I/O overlap.
 make_jobs() {
 	echo $(($(nproc) + 1))

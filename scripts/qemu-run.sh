@@ -13,6 +13,8 @@
 #     --append TEXT            extra kernel command line (e.g. accel=1000)
 #     --kernel FILE            default build/bzImage
 #     --initrd FILE            default build/initramfs.cpio.gz
+#     --disk FILE              a raw image for the guest's virtio disk
+#                              (/dev/vda, mounted by init at /mnt/disk)
 #
 # Environment: ACCEL=auto|tcg|kvm (default auto: KVM only after a probe boot
 # has shown that it works on this host, else TCG), QEMU_SMP (2), QEMU_MEM (1G).
@@ -22,7 +24,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-MODE=shell JOB='' NAME='' TIMEOUT=600 APPEND=''
+MODE=shell JOB='' NAME='' TIMEOUT=600 APPEND='' DISK=''
 KERNEL=$BUILD/bzImage INITRD=$BUILD/initramfs.cpio.gz
 ACCEL=${ACCEL:-auto}
 
@@ -36,6 +38,7 @@ parse_args() {
 		--append) APPEND=$2; shift ;;
 		--kernel) KERNEL=$2; shift ;;
 		--initrd) INITRD=$2; shift ;;
+		--disk) DISK=$2; shift ;;
 		*) die "unknown option: $1 (see the header of $0)" ;;
 		esac
 		shift
@@ -47,6 +50,7 @@ parse_args() {
 	[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout takes whole seconds"
 	[ -f "$KERNEL" ] || die "no kernel image at $KERNEL; run 'make' first"
 	[ -f "$INITRD" ] || die "no initramfs at $INITRD; run 'make' first"
+	[ -z "$DISK" ] || [ -f "$DISK" ] || die "no disk image at $DISK"
 	NAME=${NAME:-$MODE}
 }
 
@@ -73,6 +77,7 @@ qemu_base() {
 	local -a args=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 		-display none -m "${QEMU_MEM:-1G}" -smp "${QEMU_SMP:-2}"
 		-kernel "$KERNEL" -rtc base=utc)
+	[ -z "$DISK" ] || args+=(-drive "file=$DISK,format=raw,if=virtio")
 	if [ "$accel" = kvm ]; then
 		args+=(-accel kvm -cpu host)
 	else

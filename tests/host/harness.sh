@@ -72,7 +72,7 @@ PATCH
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..13"
 
 # 1-2: a patch that does not apply is named with its file; the tree is clean.
 sb=$(make_sandbox)
@@ -130,7 +130,23 @@ rc=0
 [ "$rc" = 1 ] && grep -q 'whole seconds' "$tmp/out"
 result $? "qemu-run.sh refuses a bad --timeout"
 
-# 8-9: a guest that hangs is stopped at the timeout and the log is named.
+# 8: a disk image that is not there is refused before anything boots.
+rc=0
+"$ROOT/scripts/qemu-run.sh" --mode check --disk "$tmp/no-such.img" >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "no disk image at $tmp/no-such.img" "$tmp/out"
+result $? "qemu-run.sh refuses a --disk that does not exist"
+
+# 9-11: the soak's plan is checked before any boot, and nothing is written.
+for bad in 5000:10 1000 0:10; do
+	rc=0
+	BUILD=$tmp/soak-build "$ROOT/scripts/soak.sh" "$bad" >"$tmp/out" 2>&1 || rc=$?
+	sed 's/^/# /' "$tmp/out"
+	[ "$rc" = 1 ] && grep -qE "outside 1..1000|bad plan entry" "$tmp/out" &&
+		[ ! -e "$tmp/soak-build" ]
+	result $? "soak.sh refuses the plan entry '$bad' and builds nothing"
+done
+
+# 12-13: a guest that hangs is stopped at the timeout and the log is named.
 rc=0
 start=$(date +%s)
 BUILD=$BUILD "$ROOT/scripts/qemu-run.sh" --mode check --name harness-hang --timeout 20 \

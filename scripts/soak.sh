@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The long soak behind `make soak`: for each ratio R of the plan, one guest
+# boot with a fresh ext4 disk on virtio-blk that first measures the idle
+# machine at R, then loads it (tests/guest/soak.sh: fsync-heavy checksummed
+# disk I/O, TCP over loopback and over veth between network namespaces,
+# many timers and sleepers) for the given real seconds with the ratio moved
+# away from R in the middle third, and finally judges the kernel log
+# (dmesg-clean). The short form of the same runs in `make check`.
+#
+#   soak.sh [R:SECONDS ...]      default: 1:300 200:300 1000:900
+#
+# The default keeps R=1000 for 10 real minutes (two thirds of 900 s).
+# Writes build/soak/report.md and exits non-zero if any check failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+OUT=$BUILD/soak
+IDLE_S=20
+
+# The ratio for the middle third: far from R, so the change is a big one.
+middle_ratio() {
+	if [ "$1" -ge 1000 ]; then echo 200; else echo 1000; fi
+}
+
+run_one() {
+	local r=$1 secs=$2 mid name results rc=0 job
+	mid=$(middle_ratio "$r")
+	name=soak-r$r
+	results=$BUILD/logs/$name-results.log
+	make_disk "$OUT/disk.img" 1G
+	# The guest writes straight to the results port; the clocksource it
+	# booted with is what dmesg-clean expects at the end.
+	job="cat /sys/devices/system/clocksource/clocksource0/current_clocksource >/run/dynaccel-boot-clocksource
+{
+echo '# suite: $name'; soak $secs $r,$mid,$r $IDLE_S; echo \"# suite-exit: $name \$?\"
+echo '# suite: dmesg-clean-r$r'; dmesg-clean; echo \"# suite-exit: dmesg-clean-r$r \$?\"
+} >/dev/ttyS1 2>&1"
+	info "R=$r: $secs real s (plan $r,$mid,$r) after ${IDLE_S} s idle; console log: build/logs/$name-console.log"
+	"$DYNACCEL_ROOT/scripts/qemu-run.sh" --mode check --name "$name" \
+		--timeout $((secs + IDLE_S + 300)) --append "accel=$r" \
+		--disk "$OUT/disk.img" --job "$job" || rc=$?
+	rm -f "$OUT/disk.img"
+	cat "$results" >>"$OUT/results.log"
+	[ "$rc" = 124 ] && echo "# suite: boot-$name" >>"$OUT/results.log"
+	return 0
+}
+
+# One table row per ratio from the "# soak-figures:" line of its run.
+report() {
+	local status=$1
+	{
+		echo "# dynaccel soak report"
+		echo
+		echo "Generated $(date -u '+%Y-%m-%d %H:%M UTC') by scripts/soak.sh on $(uname -n);"
+		echo "guest under QEMU $(pick_accel_name), 2 vCPUs. Idle figures: ${IDLE_S} real s"
+		echo "at the boot ratio before the load. Each run moves the ratio to the"
+		echo "middle value for its middle third."
+		echo
+		echo "| plan | real s | accelerated s | idle timer IRQ/s | idle CPU busy % | MiB written (fdatasync/64 KiB) | MiB read back and verified | TCP loopback MiB | TCP veth MiB | timers run | early | ratio changes |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		sed -n 's/^# soak-figures: //p' "$OUT/results.log" | awk '
+		{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			printf "| %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %s |\n",
+				v["plan"], v["real_s"], v["accel_s"], v["idle_irq_per_s"],
+				v["idle_busy_pct"], v["written_bytes"] / 1048576,
+				v["verified_bytes"] / 1048576, v["loop_bytes"] / 1048576,
+				v["veth_bytes"] / 1048576, v["timers"], v["early"], v["changes"]
+		}'
+		echo
+		echo "Checks (TAP summary):"
+		echo
+		echo '```'
+		cat "$OUT/summary.txt"
+		echo '```'
+		echo
+		echo "Overall: $([ "$status" = 0 ] && echo PASS || echo FAIL)"
+	} >"$OUT/report.md"
+}
+
+# TCG or KVM, as qemu-run.sh chose (it caches the KVM probe's verdict).
+pick_accel_name() {
+	local cache=$BUILD/state/kvm-probe
+	if [ -f "$cache" ]; then cut -d' ' -f2 "$cache"; else echo tcg; fi
+}
+
+main() {
+	local spec r secs status=0 t0
+	local -a plan=("$@")
+	[ ${#plan[@]} -gt 0 ] || plan=(1:300 200:300 1000:900)
+	for spec in "${plan[@]}"; do
+		[[ "$spec" =~ ^([0-9]+):([0-9]+)$ ]] ||
+			die "bad plan entry '$spec': want RATIO:REAL_SECONDS, e.g. 1000:900"
+		r=${BASH_REMATCH[1]}
+		if [ "$r" -lt 1 ] || [ "$r" -gt 1000 ]; then
+			die "ratio $r is outside 1..1000"
+		fi
+	done
+	mkdir -p "$OUT" "$BUILD/logs"
+	: >"$OUT/results.log"
+	t0=$(now_s)
+	for spec in "${plan[@]}"; do
+		r=${spec%%:*}
+		secs=${spec#*:}
+		run_one "$r" "$secs"
+	done
+	"$DYNACCEL_ROOT/scripts/tap-summary.sh" "$OUT/results.log" >"$OUT/summary.txt" || status=$?
+	cat "$OUT/summary.txt"
+	report "$status"
+	info "soak took $(($(now_s) - t0)) s real; report: $OUT/report.md"
+	return "$status"
+}
+
+main "$@"
