@@ -17,7 +17,7 @@ export ACCEL
 SCRIPTS := scripts
 
 .PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series \
-	run export-patches reset-source lint clean distclean help
+	bench demo run export-patches reset-source lint clean distclean help
 
 all: kernel accelctl initramfs
 
@@ -51,6 +51,13 @@ check-series: source
 check-ksft: all
 	@$(SCRIPTS)/check.sh --guest-only ksft-timers-full
 
+# Not part of check: up to 30 minutes; BENCH_QUICK=1 for a quick pass.
+bench: all
+	@$(SCRIPTS)/bench.sh
+
+demo: all
+	@$(SCRIPTS)/demo.sh
+
 run: all
 	@if [ -n "$(CMD)" ]; then \
 		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
@@ -80,6 +87,9 @@ help:
 	@echo "  make check-guest   in-guest suites only"
 	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
 	@echo "  make check-series  build the kernel at every patch of the series"
+	@echo "  make bench         benchmarks and plots into build/bench/report.md (up to 30 min;"
+	@echo "                     BENCH_QUICK=1 for a quick pass)"
+	@echo "  make demo          watch a simulated day of cron jobs at R=1000 (about 2 min)"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
 	@echo "  make export-patches  turn commits in build/linux into patches/"
