@@ -103,7 +103,7 @@ guest_run() {
 }
 
 main() {
-	local t0 timeout=1800
+	local t0 timeout=1200
 	t0=$(now_s)
 	if [ ! -f "$BUILD/bzImage" ] || [ ! -f "$BUILD/initramfs.cpio.gz" ]; then
 		die "build the kernel and initramfs first (make)"
@@ -128,7 +128,7 @@ main() {
 	host_alternatives
 	guest_run dynaccel "$BUILD/bzImage" "$timeout"
 	guest_run base "$OUT/bzImage-base" 600
-	guest_run demo "$BUILD/bzImage" 600
+	guest_run demo "$BUILD/bzImage" 400
 	{
 		echo "bench seconds $(($(now_s) - t0))"
 		echo "bench mode $MODE"
