@@ -8,6 +8,8 @@
  *                                          across a sequence of ratios
  *   dynaccel-bench cost CALLS REPS         ns per clock read, vDSO and syscall
  *   dynaccel-bench idle SECONDS REPS       timer IRQs/s and idle CPU share
+ *   dynaccel-bench spawn COUNT REPS        real ms to fork, exec and reap
+ *                                          /bin/true
  *
  * Every result is one line on stdout, "kind field...", raw numbers for the
  * host to aggregate (scripts/bench.sh). Real time is CLOCK_MONOTONIC_RAW.
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "accel.h"
 
@@ -336,10 +339,43 @@ static int cmd_idle(int secs, int reps)
 	return 0;
 }
 
+/*
+ * Starting a process costs real time that acceleration multiplies: at
+ * R=1000 every real millisecond a cron job needs to start is a second of
+ * accelerated lateness. Measured in real time so that R does not bend it.
+ */
+static int cmd_spawn(int count, int reps)
+{
+	char *const argv[] = { "true", NULL };
+	int64_t t0;
+	int rep, i, status, r = ratio_now();
+	pid_t pid;
+
+	for (rep = 0; rep < reps; rep++) {
+		t0 = raw_ns();
+		for (i = 0; i < count; i++) {
+			pid = fork();
+			if (pid < 0)
+				ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+			if (pid == 0) {
+				execv("/bin/true", argv);
+				_exit(127);
+			}
+			if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+			    WEXITSTATUS(status))
+				ksft_exit_fail_msg("/bin/true failed\n");
+		}
+		printf("spawn %d %d %.3f\n", r, rep, (raw_ns() - t0) / 1e6 / count);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: dynaccel-bench rate R WINDOW_MS REPS | late R REPS |\n"
-		"       trace STEP_MS R... | cost CALLS REPS | idle SECONDS REPS\n");
+		"       trace STEP_MS R... | cost CALLS REPS | idle SECONDS REPS |\n"
+		"       spawn COUNT REPS\n");
 	exit(2);
 }
 
@@ -357,6 +393,8 @@ int main(int argc, char **argv)
 		return cmd_cost(atol(argv[2]), atoi(argv[3]));
 	if (!strcmp(argv[1], "idle") && argc == 4)
 		return cmd_idle(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(argv[1], "spawn") && argc == 4)
+		return cmd_spawn(atoi(argv[2]), atoi(argv[3]));
 	usage();
 	return 2;
 }
