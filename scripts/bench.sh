@@ -136,7 +136,7 @@ main() {
 		echo "bench commit $(git -C "$DYNACCEL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	} >"$RAW/meta.txt"
 	info "rendering the report"
-	python3 "$DYNACCEL_ROOT/bench/report.py" "$RAW" "$OUT" >>"$LOG" 2>&1 ||
+	python3 -B "$DYNACCEL_ROOT/bench/report.py" "$RAW" "$OUT" >>"$LOG" 2>&1 ||
 		die "rendering the report failed; see $LOG"
 	info "wrote build/bench/report.md and $(find "$OUT" -maxdepth 1 -name '*.png' | wc -l) plots in $(($(now_s) - t0)) s"
 	[ -z "$FAILED" ] || warn "guest runs that failed:$FAILED (the report says what is missing)"

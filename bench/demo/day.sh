@@ -99,8 +99,9 @@ progress() {
 
 # Compare each start with its schedule. Cron kinds: the slot is the latest
 # scheduled instant at or before the start (a start more than one period
-# late would show up as a missing and a duplicate slot). Heartbeats are
-# due every 3600 s after the first one.
+# late would show up as a missing and a duplicate slot). The k-th
+# heartbeat is due k x 3600 s after the first one, however late the ones
+# before it were: the daemon's drift accumulates.
 analyse() {
 	cat "$DIR/totals"
 	awk -v t0="$T0" -v day="$DAY" -v hours="$HOURS" '
@@ -114,7 +115,7 @@ analyse() {
 		else if (kind == "hourly") s = slot(t, 3600, 0)
 		else if (kind == "rotate") s = slot(t, 86400, 3 * 3600)
 		else if (kind == "report") s = slot(t, 86400, 23 * 3600 + 1800)
-		else if (kind == "heartbeat") s = hb0 + int((t - hb0) / 3600 + 0.5) * 3600
+		else if (kind == "heartbeat") s = hb0 + 3600 * hbk++
 		else next
 		s = int(s + 0.5)
 		if (s < t0 || s >= t0 + day) next
