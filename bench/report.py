@@ -612,7 +612,7 @@ class Report:
         """The guest boots of this run and whether each was clean."""
         d = self.d
         s = ["## The runs", "",
-             "| boot | kernel | QEMU | finished | kernel log lines with stall, lockup, "
+             "| boot | kernel | QEMU | finished | console lines with stall, lockup, "
              "hung task, BUG or WARNING |", "|---|---|---|---|---|"]
         for name, what in (("dynaccel", "fidelity, cost, alternatives"),
                            ("base", "cost on the unpatched kernel"),
@@ -622,9 +622,12 @@ class Report:
             fin = "not run" if st is None else ("yes" if st == "0" else
                                                 f"**no** (harness status {st})")
             s.append(f"| {what} | {i.get('kernel', '?').split(' ')[-1]} | "
-                     f"{i.get('accel', '?')} | {fin} | {i.get('kernel_warnings', 'n/a')} |")
-        s += ["", "Console logs: build/logs/bench-{dynaccel,base,demo}-console.log; raw "
-              "results: build/bench/raw/.", ""]
+                     f"{i.get('accel', '?')} | {fin} | "
+                     f"{i.get('console_warnings', i.get('kernel_warnings', 'n/a'))} |")
+        s += ["", "Counted over the whole serial console (the guest's own dmesg, "
+              "which the results also give as kernel_warnings, wraps). Console logs: "
+              "build/logs/bench-{dynaccel,base,demo}-console.log; raw results: "
+              "build/bench/raw/.", ""]
         return s
 
     def render(self):

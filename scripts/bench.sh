@@ -26,6 +26,8 @@ MODE=full
 [ "${BENCH_QUICK:-0}" = 1 ] && MODE=quick
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 FAILED=''
+# Kernel log lines that report trouble.
+KERNEL_TROUBLE='stall|lockup|hung task|BUG|WARNING'
 
 build_programs() {
 	info "building the benchmark programs (log: $LOG)"
@@ -92,8 +94,13 @@ guest_run() {
 		sed -un "s/^# bench: /$PROG: guest: /p" || true
 	wait "$qpid" || rc=$?
 	cp "$BUILD/logs/$name-results.log" "$RAW/$name.txt"
-	sed -n 's/.*booting under \([a-z]*\).*/qemu accel \1/p' "$RAW/$name-harness.txt" >>"$RAW/$name.txt"
-	echo "bench harness_status $rc" >>"$RAW/$name.txt"
+	{
+		sed -n 's/.*booting under \([a-z]*\).*/qemu accel \1/p' "$RAW/$name-harness.txt"
+		echo "bench harness_status $rc"
+		# The whole console, not the guest's dmesg: the small log buffer
+		# of the test configuration wraps when the kernel complains a lot.
+		echo "bench console_warnings $(grep -cE "$KERNEL_TROUBLE" "$BUILD/logs/$name-console.log" || true)"
+	} >>"$RAW/$name.txt"
 	# A failed run still leaves the results it got that far: the report
 	# is rendered from them and names the failure.
 	if [ "$rc" != 0 ]; then
