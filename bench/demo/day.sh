@@ -160,7 +160,7 @@ summarise() {
 	for k in minute hourly rotate report heartbeat; do
 		errs=$(echo "$results" | awk -v k="$k" '$1 == "demo-job" && $2 == k { print $4 }' | sort -n |
 			awk '{ a[NR] = $1 } END { if (NR) printf "median %.2f s, max %.2f s", a[int((NR + 1) / 2)], a[NR] }')
-		echo "$results" | awk -v k="$k" -v e="$errs" '$1 == "demo" && $2 == "jobs" && $3 == k {
+		echo "$results" | awk -v k="$k" -v e="${errs:-none}" '$1 == "demo" && $2 == "jobs" && $3 == k {
 			printf "demo: %-9s %4d ran of %4d expected, %d duplicates; start error %s\n", k, $4, $5, $6, e }'
 	done
 	echo "$results" | awk '$1 == "demo" && $2 == "log_lines" { printf "demo: application log: %d lines kept", $3 }
