@@ -19,7 +19,7 @@ export ACCEL
 SCRIPTS := scripts
 
 .PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series soak \
-	run export-patches reset-source lint clean distclean help
+	bench demo run export-patches reset-source lint clean distclean help
 
 all: kernel accelctl initramfs
 
@@ -56,6 +56,13 @@ check-ksft: all
 soak: all
 	@$(SCRIPTS)/soak.sh $(SOAK)
 
+# Not part of check: up to 30 minutes; BENCH_QUICK=1 for a quick pass.
+bench: all
+	@$(SCRIPTS)/bench.sh
+
+demo: all
+	@$(SCRIPTS)/demo.sh
+
 run: all
 	@if [ -n "$(CMD)" ]; then \
 		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
@@ -86,6 +93,9 @@ help:
 	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
 	@echo "  make check-series  build the kernel at every patch of the series"
 	@echo "  make soak          long soak at R=1, 200, 1000 under disk/network/timer load (~30 min)"
+	@echo "  make bench         benchmarks and plots into build/bench/report.md (up to 30 min;"
+	@echo "                     BENCH_QUICK=1 for a quick pass)"
+	@echo "  make demo          watch a simulated day of cron jobs at R=1000 (about 2 min)"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
 	@echo "  make export-patches  turn commits in build/linux into patches/"

@@ -27,7 +27,7 @@ lint_shell() {
 	local f n=0
 	local -a files
 	mapfile -t files < <(cd "$DYNACCEL_ROOT" &&
-		git ls-files -co --exclude-standard -- scripts tests guest .ci |
+		git ls-files -co --exclude-standard -- scripts tests guest bench .ci |
 		while read -r f; do
 			[ -f "$f" ] && head -n 1 "$f" | grep -qE '^#!.*(ba)?sh' && echo "$f"
 		done)

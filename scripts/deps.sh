@@ -19,6 +19,8 @@ PACKAGES=(
 	busybox-static qemu-system-x86 libc6-dev e2fsprogs
 	# checks on our own sources
 	shellcheck groff-base man-db
+	# make bench: plots, and libfaketime to compare against
+	gnuplot-nox faketime libfaketime
 )
 
 missing_packages() {
