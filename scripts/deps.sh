@@ -19,6 +19,12 @@ PACKAGES=(
 	busybox-static qemu-system-x86 libc6-dev
 	# checks on our own sources
 	shellcheck groff-base man-db
+	# packages and repositories (make deb/rpm/srpm/repo, check-packages):
+	# kbuild's bindeb-pkg needs dpkg-dev and debhelper, binrpm-pkg rpm;
+	# Debian's kernel config for CONFIG_BASE=debian; the repository tools
+	# and the clients that test them
+	dpkg-dev debhelper lintian rpm linux-config-6.12
+	apt-utils createrepo-c gnupg dnf dnf-plugins-core
 )
 
 missing_packages() {
