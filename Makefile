@@ -16,10 +16,21 @@ SOAK ?=
 ACCEL ?= auto
 export ACCEL
 
+# Packages (make deb, rpm, srpm, repo): the kernel config they are built
+# from: test (the test guest's, in build/obj), debian (Debian's 6.12 amd64
+# config with dynaccel, in build/obj-debian) or the path of a config file.
+CONFIG_BASE ?= test
+# Sign the repositories (make repo) with this gpg key; unsigned if empty.
+GPG_KEY ?=
+# URL build/repo will be served at, for dynaccel.list and dynaccel.repo.
+REPO_URL ?= http://localhost:8000
+export CONFIG_BASE GPG_KEY REPO_URL
+
 SCRIPTS := scripts
 
 .PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series soak \
-	bench demo run export-patches reset-source lint clean distclean help
+	bench demo run export-patches reset-source lint clean distclean help \
+	deb rpm srpm packages repo check-packages
 
 all: kernel accelctl initramfs
 
@@ -63,6 +74,18 @@ bench: all
 demo: all
 	@$(SCRIPTS)/demo.sh
 
+# Each checks CONFIG_BASE first and then builds what it needs (deps, source,
+# kernel), so that a wrong CONFIG_BASE builds nothing.
+deb rpm srpm repo:
+	@$(SCRIPTS)/packages.sh $@
+
+# One after the other: they share the kernel's object directory.
+packages:
+	@$(SCRIPTS)/packages.sh deb && $(SCRIPTS)/packages.sh rpm && $(SCRIPTS)/packages.sh srpm
+
+check-packages:
+	@$(SCRIPTS)/check.sh --packages
+
 run: all
 	@if [ -n "$(CMD)" ]; then \
 		$(SCRIPTS)/qemu-run.sh --mode cmd --name run --timeout 3600 \
@@ -78,7 +101,8 @@ reset-source:
 	@$(SCRIPTS)/source.sh --reset
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/guest $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
+	rm -rf $(BUILD)/obj $(BUILD)/obj-debian $(BUILD)/obj-custom $(BUILD)/packages \
+		$(BUILD)/repo $(BUILD)/rpmbuild-accelctl $(BUILD)/guest $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
 		$(BUILD)/accelctl $(BUILD)/logs $(BUILD)/state
 
 distclean:
@@ -98,6 +122,13 @@ help:
 	@echo "  make demo          watch a simulated day of cron jobs at R=1000 (about 2 min)"
 	@echo "  make run           boot into a shell on the serial console (Ctrl-A X quits)"
 	@echo "  make run CMD='...' run one command in the guest; exit with its status"
+	@echo "  make deb           Debian packages: kernel image and headers (bindeb-pkg), accelctl"
+	@echo "  make rpm           RPMs: kernel, kernel-devel, kernel-headers, Epoch 1 (binrpm-pkg); accelctl"
+	@echo "  make srpm          the kernel's .src.rpm (srcrpm-pkg), Epoch 1"
+	@echo "  make packages      deb, rpm and srpm; all go to build/packages/<base>/"
+	@echo "  make repo          apt and dnf repositories of the packages in build/repo"
+	@echo "  make check-packages build the test-config packages and repositories, check"
+	@echo "                     them with dpkg-deb, lintian, rpm, apt and dnf (CI runs it)"
 	@echo "  make export-patches  turn commits in build/linux into patches/"
 	@echo "  make reset-source  drop local work in build/linux and re-apply patches/"
 	@echo "  make deps          install the Debian packages needed (as root)"
@@ -109,3 +140,6 @@ help:
 	@echo "  SOAK='1000:900 ...' make soak's plan: RATIO:REAL_SECONDS per boot"
 	@echo "  ACCEL=auto|tcg|kvm QEMU accelerator (auto: KVM only if a probe boot works)"
 	@echo "  BUILD=dir          build directory (default build)"
+	@echo "  CONFIG_BASE=test|debian|path  config of deb/rpm/srpm/repo (default test)"
+	@echo "  GPG_KEY=id         sign the repositories of make repo with this gpg key"
+	@echo "  REPO_URL=url       where build/repo is served (default http://localhost:8000)"

@@ -5,6 +5,10 @@
 # exit status is non-zero on any failure, boot failure or timeout.
 #
 #   check.sh [--host-only|--guest-only] [SUITE...]
+#   check.sh --packages     only the package suite, host-packages: builds
+#                           the test-config packages and repositories and
+#                           checks them (make check-packages; CI runs it
+#                           after make check, as it adds minutes of builds)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -133,15 +137,21 @@ main() {
 	case "${1:-}" in
 	--host-only) mode=host; shift ;;
 	--guest-only) mode=guest; shift ;;
+	--packages) mode=packages; shift ;;
 	esac
 	mkdir -p "$BUILD/logs" "$BUILD/state"
 	: >"$RESULTS"
 	t0=$(now_s)
-	if [ "$mode" != guest ]; then
+	if [ "$mode" = packages ]; then
+		: >"$HOST_LOG"
+		host_suite host-packages "$DYNACCEL_ROOT/tests/host/packages.sh"
+		cat "$HOST_LOG" >>"$RESULTS"
+	fi
+	if [ "$mode" = all ] || [ "$mode" = host ]; then
 		run_host
 		cat "$HOST_LOG" >>"$RESULTS"
 	fi
-	if [ "$mode" != host ]; then
+	if [ "$mode" = all ] || [ "$mode" = guest ]; then
 		local boot limit
 		while read -r boot limit; do
 			run_guest "$boot" "$limit" "$@"

@@ -21,6 +21,12 @@ PACKAGES=(
 	shellcheck groff-base man-db
 	# make bench: plots, and libfaketime to compare against
 	gnuplot-nox faketime libfaketime
+	# packages and repositories (make deb/rpm/srpm/repo, check-packages):
+	# kbuild's bindeb-pkg needs dpkg-dev and debhelper, binrpm-pkg rpm;
+	# Debian's kernel config for CONFIG_BASE=debian; the repository tools
+	# and the clients that test them
+	dpkg-dev debhelper lintian rpm linux-config-6.12
+	apt-utils createrepo-c gnupg dnf dnf-plugins-core
 )
 
 missing_packages() {
