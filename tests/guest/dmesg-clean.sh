@@ -8,7 +8,7 @@ dmesg > "$log"
 
 # description|extended regular expression
 signs='
-WARN or BUG|(WARNING:|BUG:|Oops|Kernel panic|Call Trace:)
+WARN or BUG|(WARNING:|BUG:|Oops:|Kernel panic|Call Trace:)
 RCU stall|rcu.*(stall|self-detected)
 soft or hard lockup|(soft|hard) ?lockup
 hung task|blocked for more than
