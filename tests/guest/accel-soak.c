@@ -10,8 +10,9 @@
  *    verified, and every file left verified again at the end;
  *  - TCP streams over loopback and, given a network namespace joined by
  *    veth, between two namespaces, every byte echoed back and compared;
- *  - many threads sleeping on hrtimer-based timers of random length,
- *    checked never to wake early against CLOCK_MONOTONIC.
+ *  - many threads sleeping on hrtimer-based timers of random length (1 to
+ *    100 ms of real time at any ratio), checked never to wake early
+ *    against CLOCK_MONOTONIC.
  * Meanwhile the main thread samples CLOCK_MONOTONIC for monotonicity and
  * checks that the accelerated time elapsed matches the ratio plan.
  *
@@ -46,7 +47,16 @@
 #define NR_SLEEPERS	16
 #define NET_CHUNK	(16 * 1024)
 #define VETH_PORT	5201
-#define MAX_SLEEP_NS	(100 * NSEC_PER_MSEC)	/* accelerated */
+/*
+ * Sleeps last 1 to 100 ms of real time, that is R times as long in
+ * accelerated time: the sleepers put the same real-time load on the timer
+ * interrupt at every ratio. Fixed accelerated lengths would, at R=1000,
+ * be 1-100 us apart in real time, and sixteen such threads keep an
+ * emulated CPU's hrtimer interrupt expiring new timers until its hang
+ * detection steps in ("hrtimer: interrupt took N ns"): a load no machine
+ * would see at R=1, which tests the emulator rather than acceleration.
+ */
+#define MAX_SLEEP_NS	(100 * NSEC_PER_MSEC)	/* real */
 #define SAMPLE_REAL_NS	(5 * NSEC_PER_MSEC)
 /* Rate tolerance of the whole run: ratio changes are written by this
  * thread, so each segment boundary costs one sysctl write of skew; 1% is
@@ -431,7 +441,8 @@ static void *sleeper_main(void *arg)
 	unsigned int seed = id * 2654435761u;
 
 	while (!atomic_load(&stop)) {
-		int64_t want = sleep_grain(kind, NSEC_PER_MSEC + rand_r(&seed) % MAX_SLEEP_NS);
+		int64_t real = NSEC_PER_MSEC + rand_r(&seed) % MAX_SLEEP_NS;
+		int64_t want = sleep_grain(kind, real * accel_get());
 		int64_t t0 = mono_ns(), got;
 
 		sleep_once(kind, want);
