@@ -272,30 +272,6 @@ static int cmd_cost(long calls, int reps)
 
 /* ---- timer interrupts and idle CPU ---- */
 
-/* Local timer interrupts (LOC) summed over all CPUs. */
-static long long timer_interrupts(void)
-{
-	FILE *f = fopen("/proc/interrupts", "r");
-	char line[4096];
-	long long sum = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end;
-		long long v;
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, "LOC:", 4))
-			continue;
-		for (p += 4; v = strtoll(p, &end, 10), end != p; p = end)
-			sum += v;
-	}
-	fclose(f);
-	return sum;
-}
-
 /* Idle and total jiffies of the "cpu" line of /proc/stat. */
 static void cpu_times(long long *idle, long long *total)
 {

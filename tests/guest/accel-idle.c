@@ -66,37 +66,6 @@ static void check_long_sleep(int64_t secs)
 			 r, (long long)secs, rate, (long long)(off1 - off0));
 }
 
-/* Local timer interrupts (LOC) summed over all CPUs. */
-static long long timer_interrupts(void)
-{
-	FILE *f = fopen("/proc/interrupts", "r");
-	char line[4096];
-	long long sum = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, "LOC:", 4))
-			continue;
-		p += 4;
-		for (;;) {
-			char *end;
-			long long v = strtoll(p, &end, 10);
-
-			if (end == p)
-				break;
-			sum += v;
-			p = end;
-		}
-	}
-	fclose(f);
-	return sum;
-}
-
 /* Interrupts per real second while this process sleeps IDLE_REAL_NS. */
 static double idle_irq_rate(int r)
 {

@@ -460,28 +460,6 @@ static void *sleeper_main(void *arg)
 	return NULL;
 }
 
-/* Sum of the LOC (local timer) interrupt counts over all CPUs. */
-static unsigned long long timer_irqs(void)
-{
-	unsigned long long sum = 0, v;
-	char line[1024], *p, *end;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		p = line;
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, "LOC:", 4))
-			continue;
-		for (p += 4; (v = strtoull(p, &end, 10)), end != p; p = end)
-			sum += v;
-	}
-	fclose(f);
-	return sum;
-}
-
 /* Busy and total jiffies of all CPUs from /proc/stat's first line. */
 static void cpu_ticks(unsigned long long *busy, unsigned long long *total)
 {
@@ -507,14 +485,15 @@ static void cpu_ticks(unsigned long long *busy, unsigned long long *total)
 /* The idle machine's cost at the first ratio of the plan. */
 static void measure_idle(double *irq_rate, double *busy_pct)
 {
-	unsigned long long i0, i1, b0, b1, t0, t1;
+	unsigned long long b0, b1, t0, t1;
+	long long i0, i1;
 	int64_t r0, r1;
 	/* Twenty sleeps, each as long in real time as a twentieth of it */
 	int64_t step = opt.idle_ns / 20;
 	int k;
 
 	cpu_ticks(&b0, &t0);
-	i0 = timer_irqs();
+	i0 = timer_interrupts();
 	r0 = raw_ns();
 	for (k = 0; k < 20; k++) {
 		struct timespec ts = ns_ts(step * accel_get());
@@ -522,9 +501,9 @@ static void measure_idle(double *irq_rate, double *busy_pct)
 		nanosleep(&ts, NULL);
 	}
 	r1 = raw_ns();
-	i1 = timer_irqs();
+	i1 = timer_interrupts();
 	cpu_ticks(&b1, &t1);
-	*irq_rate = (double)(i1 - i0) * NSEC_PER_SEC / (r1 - r0);
+	*irq_rate = i0 < 0 || i1 < 0 ? 0 : (double)(i1 - i0) * NSEC_PER_SEC / (r1 - r0);
 	*busy_pct = t1 > t0 ? 100.0 * (b1 - b0) / (t1 - t0) : 0;
 }
 

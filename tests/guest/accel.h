@@ -147,6 +147,30 @@ static inline void accel_require(void)
 				   strerror(errno));
 }
 
+/* Local timer interrupts (LOC) summed over all CPUs, or -1. */
+static inline long long timer_interrupts(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[4096];
+	long long sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+		long long v;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "LOC:", 4))
+			continue;
+		for (p += 4; v = strtoll(p, &end, 10), end != p; p = end)
+			sum += v;
+	}
+	fclose(f);
+	return sum;
+}
+
 /* Relative error of @got against @want. */
 static inline double rel_err(double got, double want)
 {
