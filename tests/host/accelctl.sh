@@ -35,39 +35,14 @@ printf '1\n' > "$sysctl"
 BAD_RATIO_MSG="accelctl: ratio must be an integer from 1 to 1000"
 NO_ACCEL_MSG="accelctl: this kernel has no dynamic acceleration; boot a dynaccel kernel"
 
-n=0
-failed=0
-echo "TAP version 13"
-
-# check DESC COND [and COND]...: one TAP line; ok when every COND (a
-# command and its words, conditions separated by the word "and") succeeds.
-check() {
-	local desc=$1 st=0
-	local -a cond=()
-	shift
-	while [[ $# -gt 0 ]]; do
-		if [[ $1 == and ]]; then
-			"${cond[@]}" || st=1
-			cond=()
-		else
-			cond+=("$1")
-		fi
-		shift
-	done
-	if [[ ${#cond[@]} -gt 0 ]]; then
-		"${cond[@]}" || st=1
-	fi
-	n=$((n + 1))
-	if [[ $st -eq 0 ]]; then
-		echo "ok $n - $desc"
-		return 0
-	fi
-	echo "not ok $n - $desc"
-	failed=$((failed + 1))
-	# The last accelctl call is the likely culprit: show what it said.
+# shellcheck source=tests/host/tap.sh
+. "$(dirname "$0")/tap.sh"
+# What the last accelctl call (the likely culprit of a failure) said.
+check_diag() {
 	echo "# rc=${rc:-} stdout=$(head -c 300 "$tmp/out" 2> /dev/null | tr '\n' '|')"
 	echo "# stderr=$(head -c 300 "$tmp/err" 2> /dev/null | tr '\n' '|')"
 }
+echo "TAP version 13"
 
 skip() {
 	n=$((n + 1))

@@ -33,38 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-echo "TAP version 13"
-
-# check DESC COND [and COND]...: one TAP line; ok when every COND (a
-# command and its words, conditions separated by the word "and") succeeds.
-check() {
-	local desc=$1 st=0
-	local -a cond=()
-	shift
-	while [[ $# -gt 0 ]]; do
-		if [[ $1 == and ]]; then
-			"${cond[@]}" || st=1
-			cond=()
-		else
-			cond+=("$1")
-		fi
-		shift
-	done
-	if [[ ${#cond[@]} -gt 0 ]]; then
-		"${cond[@]}" || st=1
-	fi
-	n=$((n + 1))
-	if [[ $st -eq 0 ]]; then
-		echo "ok $n - $desc"
-		return 0
-	fi
-	echo "not ok $n - $desc"
-	failed=$((failed + 1))
-	# The last command run is the likely culprit: show what it said.
+# shellcheck source=tests/host/tap.sh
+. "$(dirname "$0")/tap.sh"
+# What the last command run (the likely culprit of a failure) said.
+check_diag() {
 	echo "# rc=${rc:-} output: $(tail -c 600 "$tmp/out" 2>/dev/null | tr '\n' '|')"
 }
+echo "TAP version 13"
 
 # cmd COMMAND...: run it; sets rc, its output (stdout and stderr) in $tmp/out.
 cmd() {
