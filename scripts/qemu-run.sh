@@ -144,6 +144,9 @@ main() {
 	# its limit even at R=1 (seen at boot on a loaded host) and switches
 	# to the HPET. Trust the TSC there; under KVM the watchdog stays on.
 	[ "$accel" = tcg ] && cmdline="$cmdline tsc=reliable"
+	# Tell the guest's tests how it runs; the kernel ignores a parameter
+	# with a dot that no built-in code claims (dmesg-clean reads it).
+	cmdline="$cmdline harness.accel=$accel"
 	cmdline="$cmdline $APPEND"
 
 	initrd=$(mktemp --suffix=.cpio)

@@ -56,17 +56,26 @@ report() {
 		echo "at the boot ratio before the load. Each run moves the ratio to the"
 		echo "middle value for its middle third."
 		echo
-		echo "| plan | real s | accelerated s | idle timer IRQ/s | idle CPU busy % | MiB written (fdatasync/64 KiB) | MiB read back and verified | TCP loopback MiB | TCP veth MiB | timers run | early | ratio changes |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| plan | real s | accelerated s | idle timer IRQ/s | idle CPU busy % | MiB written (fdatasync/64 KiB) | MiB read back and verified | TCP loopback MiB | TCP veth MiB | timers run | early | ratio changes | hrtimer IRQs | extra handler passes % | hrtimer hangs |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		sed -n 's/^# soak-figures: //p' "$OUT/results.log" | awk '
 		{
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-			printf "| %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %s |\n",
+			printf "| %s | %s | %s | %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %.2f | %s |\n",
 				v["plan"], v["real_s"], v["accel_s"], v["idle_irq_per_s"],
 				v["idle_busy_pct"], v["written_bytes"] / 1048576,
 				v["verified_bytes"] / 1048576, v["loop_bytes"] / 1048576,
-				v["veth_bytes"] / 1048576, v["timers"], v["early"], v["changes"]
+				v["veth_bytes"] / 1048576, v["timers"], v["early"], v["changes"],
+				v["hrt_irqs"], v["hrt_irqs"] ? 100 * v["hrt_passes"] / v["hrt_irqs"] : 0,
+				v["hrt_hangs"]
 		}'
+		echo
+		echo "hrtimer interrupts per segment (extra passes: the handler found new"
+		echo "timers due after a pass; its hang detection counts them):"
+		echo
+		echo '```'
+		grep -E '^# (suite: soak-r|hrtimer at R=)' "$OUT/results.log" || true
+		echo '```'
 		echo
 		echo "Checks (TAP summary):"
 		echo

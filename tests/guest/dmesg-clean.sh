@@ -19,6 +19,18 @@ timekeeping adjust warning|Adjusting .* more than
 I/O error or timeout|(I/O error|timed out|timeout)
 '
 
+# Under TCG each vCPU is a host thread. When the host preempts one inside
+# hrtimer_interrupt() for milliseconds, the handler finds new timers due
+# on every pass and its hang detection reports "hrtimer: interrupt took N
+# ns": seen at R=1 as often as at R=1000 (8.3 ms at R=1 during a soak with
+# a kernel build on the host; extra handler passes 3.4% of interrupts at
+# R=1, 3.8% at R=1000). There the line says the emulator was starved, not
+# that acceleration hurt the machine; accel-soak compares the handler's
+# extra passes at R=1 and at its highest ratio, which is the check that
+# holds under TCG.
+emulated=
+grep -q 'harness.accel=tcg' /proc/cmdline && emulated=1
+
 count=$(printf '%s\n' "$signs" | grep -c '|')
 echo "TAP version 13"
 echo "1..$((count + 1))"
@@ -29,6 +41,10 @@ while IFS='|' read -r what re; do
 	n=$((n + 1))
 	if grep -E -i "$re" "$log" > /tmp/dmesg-hits; then
 		sed 's/^/# /' /tmp/dmesg-hits | head -n 20
+		if [ "$what" = "hrtimer hang" ] && [ -n "$emulated" ]; then
+			echo "ok $n kernel log has no $what # SKIP under TCG a host-preempted vCPU is reported as an hrtimer hang at any ratio"
+			continue
+		fi
 		echo "not ok $n kernel log has no $what"
 		failed=1
 		continue
