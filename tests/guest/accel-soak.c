@@ -82,6 +82,14 @@
 #define RETRY_FACTOR	2.0
 #define RETRY_SLACK	0.01
 
+/* false on a kernel without kernel.accel, which runs the load at R=1 */
+static bool have_accel;
+
+static int ratio_now(void)
+{
+	return have_accel ? accel_get() : 1;
+}
+
 static struct {
 	int64_t real_ns;
 	int plan[MAX_PLAN];
@@ -460,7 +468,7 @@ static void *sleeper_main(void *arg)
 
 	while (!atomic_load(&stop)) {
 		int64_t real = NSEC_PER_MSEC + rand_r(&seed) % MAX_SLEEP_NS;
-		int64_t want = sleep_grain(kind, real * accel_get());
+		int64_t want = sleep_grain(kind, real * ratio_now());
 		int64_t t0 = mono_ns(), got;
 
 		sleep_once(kind, want);
@@ -514,7 +522,7 @@ static void measure_idle(double *irq_rate, double *busy_pct)
 	i0 = timer_interrupts();
 	r0 = raw_ns();
 	for (k = 0; k < 20; k++) {
-		struct timespec ts = ns_ts(step * accel_get());
+		struct timespec ts = ns_ts(step * ratio_now());
 
 		nanosleep(&ts, NULL);
 	}
@@ -573,7 +581,7 @@ static void parse_args(int argc, char **argv)
 		}
 	}
 	if (!opt.nr_plan)
-		opt.plan[opt.nr_plan++] = accel_get();
+		opt.plan[opt.nr_plan++] = ratio_now();
 	if (!!opt.netns_pid != !!opt.peer)
 		ksft_exit_fail_msg("-n and -p go together\n");
 }
@@ -662,23 +670,23 @@ int main(int argc, char **argv)
 	double want_accel = 0, got_accel, irq_rate = 0, busy_pct = 0;
 	int seg = 0, i, changes = 0, boot_ratio, status;
 	struct hrt_stat hrt_seg[MAX_PLAN] = { 0 }, hrt_mark, hrt_all = { 0 };
-	bool accel = !access(ACCEL_SYSCTL, F_OK);
 	pid_t server = 0;
 
+	have_accel = !access(ACCEL_SYSCTL, F_OK);
 	parse_args(argc, argv);
-	for (i = 0; i < opt.nr_plan && !accel; i++)
+	for (i = 0; i < opt.nr_plan && !have_accel; i++)
 		if (opt.plan[i] != 1)
 			accel_require();
-	boot_ratio = accel ? accel_get() : 1;
+	boot_ratio = have_accel ? accel_get() : 1;
 	if (mkdir(opt.dir, 0755) && errno != EEXIST)
 		ksft_exit_fail_msg("%s: %s\n", opt.dir, strerror(errno));
 
 	ksft_print_header();
 	ksft_set_plan(8);
-	if (!accel)
+	if (!have_accel)
 		ksft_print_msg("%s: not a dynaccel kernel: the load at R=1 only\n", ACCEL_SYSCTL);
 
-	if (accel)
+	if (have_accel)
 		accel_set(opt.plan[0]);
 	if (opt.idle_ns) {
 		measure_idle(&irq_rate, &busy_pct);
@@ -722,7 +730,7 @@ int main(int argc, char **argv)
 		hrt_account(&hrt_seg[seg], &hrt_mark);
 		if (++seg == opt.nr_plan)
 			break;
-		if (accel)
+		if (have_accel)
 			accel_set(opt.plan[seg]);
 		changes++;
 		seg_end = t_start + opt.real_ns / opt.nr_plan * (seg + 1);
@@ -767,7 +775,7 @@ int main(int argc, char **argv)
 			 (unsigned long long)st.timers, NR_SLEEPERS, st.early,
 			 (long long)st.worst_early_ns);
 	ksft_test_result(changes == opt.nr_plan - 1 &&
-			 (!accel || accel_get() == opt.plan[opt.nr_plan - 1]),
+			 (!have_accel || accel_get() == opt.plan[opt.nr_plan - 1]),
 			 "ratio changes during the load: %d applied\n", changes);
 	ksft_test_result(!backwards && samples > 0,
 			 "CLOCK_MONOTONIC never went back in %llu samples\n", samples);
@@ -789,7 +797,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.loop_bytes, (unsigned long long)st.veth_bytes,
 	       (unsigned long long)st.timers, st.early, changes, hrt_all.irqs,
 	       hrt_all.retries, hrt_all.hangs);
-	if (accel)
+	if (have_accel)
 		accel_set(boot_ratio);
 	ksft_finished();
 }
