@@ -336,6 +336,16 @@ class Report:
                     row.append(median(v))
                 plot.append(row)
         self.p("")
+        same = d.meta.get("vdso_identical", "unknown")
+        if same == "yes":
+            self.p("The vDSO image (`arch/x86/entry/vdso/vdso64.so`) of the dynaccel "
+                   "kernel is byte for byte the one of the unpatched kernel: a clock "
+                   "read through the vDSO runs the same instructions on both at any R, "
+                   "so differences between the vDSO rows are noise between boots.", "")
+        else:
+            self.p(f"The vDSO images of the two kernels compared byte for byte: {same} "
+                   "(not the same image, or not both built).", "")
+        self.headline[("vdso_identical",)] = same
         script = ("set style data histograms\nset style histogram clustered gap 1\n"
                   "set style fill solid 0.8 border -1\nset logscale y\n"
                   f"set ylabel 'ns per call, median of {creps} reps, log scale'\n"
@@ -578,7 +588,8 @@ class Report:
         if c1 and c2 and cb:
             s.append(f"- clock_gettime(MONOTONIC) via the vDSO: {cb[0]:.1f} ns unpatched, "
                      f"{c1[0]:.1f} ns at R=1 (x{c1[1]:.3f}), {c2[0]:.1f} ns at R=1000 "
-                     f"(x{c2[1]:.3f}).")
+                     f"(x{c2[1]:.3f}); vDSO image identical to the unpatched kernel's: "
+                     f"{h.get(('vdso_identical',), 'unknown')}.")
         i1 = h.get(("idle", 1))
         i1000 = h.get(("idle", 1000))
         if i1 and i1000:

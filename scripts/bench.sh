@@ -109,6 +109,20 @@ guest_run() {
 	fi
 }
 
+# Whether both kernels map the same vDSO image into every process: if so,
+# the clock read path runs the same instructions on both, whatever the
+# timings say.
+vdso_identical() {
+	local rel=arch/x86/entry/vdso/vdso64.so
+	if [ ! -f "$BUILD/obj/$rel" ] || [ ! -f "$OUT/base/obj/$rel" ]; then
+		echo unknown
+	elif cmp -s "$BUILD/obj/$rel" "$OUT/base/obj/$rel"; then
+		echo yes
+	else
+		echo no
+	fi
+}
+
 main() {
 	local t0 timeout=1200
 	t0=$(now_s)
@@ -141,6 +155,7 @@ main() {
 		echo "bench mode $MODE"
 		echo "bench date $(date -u '+%Y-%m-%d %H:%M UTC')"
 		echo "bench commit $(git -C "$DYNACCEL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+		echo "bench vdso_identical $(vdso_identical)"
 	} >"$RAW/meta.txt"
 	info "rendering the report"
 	python3 -B "$DYNACCEL_ROOT/bench/report.py" "$RAW" "$OUT" >>"$LOG" 2>&1 ||
