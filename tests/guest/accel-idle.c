@@ -66,22 +66,63 @@ static void check_long_sleep(int64_t secs)
 			 r, (long long)secs, rate, (long long)(off1 - off0));
 }
 
-/* Interrupts per real second while this process sleeps IDLE_REAL_NS. */
+/* Softirqs raised, summed over the CPUs, for the ones timers raise. */
+static const char * const softirq_names[] = { "TIMER", "HRTIMER", "RCU", "SCHED" };
+#define NR_SOFTIRQ_NAMES	(sizeof(softirq_names) / sizeof(softirq_names[0]))
+
+static void read_softirqs(long long *count)
+{
+	FILE *f = fopen("/proc/softirqs", "r");
+	char line[4096];
+	unsigned int i;
+
+	memset(count, 0, NR_SOFTIRQ_NAMES * sizeof(*count));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char name[32], *p, *end;
+		long long v;
+
+		if (sscanf(line, " %31[A-Z_]:", name) != 1)
+			continue;
+		for (i = 0; i < NR_SOFTIRQ_NAMES; i++)
+			if (!strcmp(name, softirq_names[i]))
+				break;
+		if (i == NR_SOFTIRQ_NAMES)
+			continue;
+		for (p = strchr(line, ':') + 1; v = strtoll(p, &end, 10), end != p; p = end)
+			count[i] += v;
+	}
+	fclose(f);
+}
+
+/*
+ * Interrupts per real second while this process sleeps IDLE_REAL_NS; the
+ * softirqs behind them are printed, to tell wheel timers, hrtimers and
+ * RCU apart when the rate is high.
+ */
 static double idle_irq_rate(int r)
 {
 	struct timespec ts = ns_ts(IDLE_REAL_NS * r);
-	long long i0, i1;
+	long long i0, i1, s0[NR_SOFTIRQ_NAMES], s1[NR_SOFTIRQ_NAMES];
 	int64_t t0, t1;
+	unsigned int i;
 
 	accel_set(r);
 	/* Let the ratio change's own reprogramming settle first. */
 	spin_real(10 * NSEC_PER_MSEC);
+	read_softirqs(s0);
 	i0 = timer_interrupts();
 	t0 = raw_ns();
 	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 	t1 = raw_ns();
 	i1 = timer_interrupts();
+	read_softirqs(s1);
 	accel_set(1);
+	ksft_print_msg("idle at R=%d, per real s:", r);
+	for (i = 0; i < NR_SOFTIRQ_NAMES; i++)
+		printf(" %s %.1f", softirq_names[i], (s1[i] - s0[i]) * 1e9 / (t1 - t0));
+	printf("\n");
 	return (i1 - i0) * 1e9 / (t1 - t0);
 }
 
