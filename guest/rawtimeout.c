@@ -6,23 +6,33 @@
  *
  * Inside a dynaccel guest every sleep and timeout a program asks for runs
  * in accelerated time, so timeout(1) would kill a suite R times too early.
- * This one measures the limit with CLOCK_MONOTONIC_RAW, which stays real,
- * and polls at about 20 Hz of real time whatever the ratio.
+ * This one measures the limit with CLOCK_MONOTONIC_RAW, which stays real.
+ * No timer can be armed on that clock, so it sleeps the real time left
+ * converted at the current ratio, and wakes early when the command exits
+ * (a pidfd) or the ratio changes (kernel.accel reports POLLPRI), to
+ * convert again. It does not wake up otherwise: the idle machine the
+ * suites measure has no poller of the harness on it.
  *
  * Exit status: the command's, 128+N if it died of signal N, 124 if it was
  * killed for running too long, 125 on usage or fork errors, 127 if exec
  * failed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_REAL_NS	50000000LL	/* 50 ms of real time between polls */
+#define ACCEL_SYSCTL	"/proc/sys/kernel/accel"
+/* Without a pidfd, look this often (real time) */
+#define POLL_REAL_NS	50000000LL
 
 static long long raw_ns(void)
 {
@@ -32,27 +42,35 @@ static long long raw_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* The current ratio, 1 on kernels without kernel.accel. */
-static long accel_ratio(void)
+/* The current ratio read from @fd, 1 on kernels without kernel.accel. */
+static long accel_ratio(int fd)
 {
-	FILE *f = fopen("/proc/sys/kernel/accel", "r");
-	long r = 1;
+	char buf[16];
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	long r;
 
-	if (f) {
-		if (fscanf(f, "%ld", &r) != 1 || r < 1)
-			r = 1;
-		fclose(f);
-	}
-	return r;
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	r = strtol(buf, NULL, 10);
+	return r < 1 ? 1 : r;
 }
 
-/* Sleep for about @real_ns of real time: ask for R times as much. */
-static void sleep_real(long long real_ns)
+/*
+ * Wait until the command exits, the ratio changes, or @real_ns of real
+ * time has passed at the current ratio, whichever comes first.
+ */
+static void wait_real(int pidfd, int accelfd, long long real_ns)
 {
-	long long ns = real_ns * accel_ratio();
-	struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+	struct pollfd p[2] = {
+		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = accelfd, .events = POLLPRI },
+	};
+	long long ms = (real_ns * accel_ratio(accelfd) + 999999) / 1000000;
 
-	nanosleep(&ts, NULL);
+	if (ms > INT_MAX)
+		ms = INT_MAX;
+	poll(p, 2, (int)ms);
 }
 
 static int status_of(int wstatus)
@@ -64,11 +82,11 @@ static int status_of(int wstatus)
 
 int main(int argc, char **argv)
 {
-	long long deadline;
+	long long deadline, left;
+	int wstatus, pidfd, accelfd;
 	char *end;
 	long secs;
 	pid_t pid;
-	int wstatus;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: rawtimeout SECONDS COMMAND [ARGS...]\n");
@@ -96,6 +114,9 @@ int main(int argc, char **argv)
 	}
 	setpgid(pid, pid);
 
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	accelfd = open(ACCEL_SYSCTL, O_RDONLY);	/* -1: R = 1, poll() skips it */
+
 	for (;;) {
 		pid_t r = waitpid(pid, &wstatus, WNOHANG);
 
@@ -105,9 +126,13 @@ int main(int argc, char **argv)
 			perror("rawtimeout: waitpid");
 			return 125;
 		}
-		if (raw_ns() >= deadline)
+		left = deadline - raw_ns();
+		if (left <= 0)
 			break;
-		sleep_real(POLL_REAL_NS);
+		/* Without a pidfd (before Linux 5.3), look again now and then */
+		if (pidfd < 0 && left > POLL_REAL_NS)
+			left = POLL_REAL_NS;
+		wait_real(pidfd, accelfd, left);
 	}
 	fprintf(stderr, "rawtimeout: %s ran for more than %ld real seconds: killed\n",
 		argv[2], secs);

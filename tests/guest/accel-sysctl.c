@@ -6,9 +6,10 @@
  * EINVAL and leaves the ratio alone; writers without CAP_SYS_TIME in the
  * initial user namespace (a root without the capability, an ordinary user,
  * a container's root) are refused and leave it alone too; a change takes
- * effect at once on every CPU.
+ * effect at once on every CPU, and wakes readers polling the file.
  */
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,12 +170,47 @@ static void check_every_cpu(int cpu)
 	accel_set(1);
 }
 
+/* POLLPRI from poll() on an open kernel.accel within @ms, or 0 */
+static int accel_poll(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
+
+	return poll(&p, 1, ms) == 1 ? p.revents & POLLPRI : 0;
+}
+
+/*
+ * A reader polling kernel.accel is woken by a change of R, once, and not
+ * by a write of the same value: that is what lets user space keep a real
+ * deadline without waking up periodically (guest/rawtimeout.c).
+ */
+static void check_poll(void)
+{
+	int fd = open(ACCEL_SYSCTL, O_RDONLY);
+	int quiet, same, changed, once;
+
+	if (fd < 0)
+		ksft_exit_fail_msg("%s: %s\n", ACCEL_SYSCTL, strerror(errno));
+	accel_set(1);
+	quiet = accel_poll(fd, 100);
+	accel_set(1);
+	same = accel_poll(fd, 100);
+	accel_set(10);
+	changed = accel_poll(fd, 100);
+	once = accel_poll(fd, 100);
+	accel_set(1);
+	close(fd);
+	ksft_test_result(!quiet && !same && changed && !once,
+			 "poll() on kernel.accel: POLLPRI after a change of R (%s), not before (%s), not for the same value (%s), once (%s)\n",
+			 changed ? "yes" : "no", quiet ? "woke" : "quiet",
+			 same ? "woke" : "quiet", once ? "woke again" : "yes");
+}
+
 int main(void)
 {
 	int i, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	ksft_print_header();
-	ksft_set_plan(2 + NR_VALID + NR_INVALID + 3 + ncpu);
+	ksft_set_plan(2 + NR_VALID + NR_INVALID + 3 + ncpu + 1);
 	accel_require();
 
 	check_file();
@@ -188,6 +224,7 @@ int main(void)
 	check_refused("root of a user namespace", as_container_root, EPERM);
 	for (i = 0; i < ncpu; i++)
 		check_every_cpu(i);
+	check_poll();
 	accel_set(1);
 	ksft_finished();
 }
