@@ -72,28 +72,10 @@ static const char * const softirq_names[] = { "TIMER", "HRTIMER", "RCU", "SCHED"
 
 static void read_softirqs(long long *count)
 {
-	FILE *f = fopen("/proc/softirqs", "r");
-	char line[4096];
 	unsigned int i;
 
-	memset(count, 0, NR_SOFTIRQ_NAMES * sizeof(*count));
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char name[32], *p, *end;
-		long long v;
-
-		if (sscanf(line, " %31[A-Z_]:", name) != 1)
-			continue;
-		for (i = 0; i < NR_SOFTIRQ_NAMES; i++)
-			if (!strcmp(name, softirq_names[i]))
-				break;
-		if (i == NR_SOFTIRQ_NAMES)
-			continue;
-		for (p = strchr(line, ':') + 1; v = strtoll(p, &end, 10), end != p; p = end)
-			count[i] += v;
-	}
-	fclose(f);
+	for (i = 0; i < NR_SOFTIRQ_NAMES; i++)
+		count[i] = proc_row_sum("/proc/softirqs", softirq_names[i]);
 }
 
 /*

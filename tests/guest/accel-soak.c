@@ -611,15 +611,22 @@ static void hrt_read(struct hrt_stat *hs)
 	fclose(f);
 }
 
+/* Add @d to @acc; a negative @sign subtracts it. */
+static void hrt_add(struct hrt_stat *acc, const struct hrt_stat *d, int sign)
+{
+	acc->irqs += sign * d->irqs;
+	acc->retries += sign * d->retries;
+	acc->hangs += sign * d->hangs;
+}
+
 /* Add the counts since @from to @acc and move @from to now. */
 static void hrt_account(struct hrt_stat *acc, struct hrt_stat *from)
 {
 	struct hrt_stat now;
 
 	hrt_read(&now);
-	acc->irqs += now.irqs - from->irqs;
-	acc->retries += now.retries - from->retries;
-	acc->hangs += now.hangs - from->hangs;
+	hrt_add(acc, &now, 1);
+	hrt_add(acc, from, -1);
 	*from = now;
 }
 
@@ -646,10 +653,8 @@ static void hrt_check(const struct hrt_stat *seg)
 		ksft_print_msg("hrtimer at R=%d: %llu interrupts, %llu extra passes (%.2f%%), %llu hangs\n",
 			       opt.plan[i], seg[i].irqs, seg[i].retries,
 			       100 * hrt_rate(&seg[i]), seg[i].hangs);
-		if (!to)
-			continue;
-		to->irqs += seg[i].irqs;
-		to->retries += seg[i].retries;
+		if (to)
+			hrt_add(to, &seg[i], 1);
 	}
 	if (rmax == 1 || !one.irqs) {
 		ksft_test_result_skip("hrtimer interrupt passes: the plan needs R=1 and a higher ratio to compare\n");
@@ -783,11 +788,8 @@ int main(int argc, char **argv)
 			 "accelerated time elapsed follows the ratio plan: %.3f s, want %.3f s (within %.0f%%)\n",
 			 got_accel / 1e9, want_accel / 1e9, RATE_TOL * 100);
 	hrt_check(hrt_seg);
-	for (i = 0; i < opt.nr_plan; i++) {
-		hrt_all.irqs += hrt_seg[i].irqs;
-		hrt_all.retries += hrt_seg[i].retries;
-		hrt_all.hangs += hrt_seg[i].hangs;
-	}
+	for (i = 0; i < opt.nr_plan; i++)
+		hrt_add(&hrt_all, &hrt_seg[i], 1);
 	printf("# soak-figures: plan=");
 	for (i = 0; i < opt.nr_plan; i++)
 		printf("%s%d", i ? "," : "", opt.plan[i]);

@@ -147,10 +147,15 @@ static inline void accel_require(void)
 				   strerror(errno));
 }
 
-/* Local timer interrupts (LOC) summed over all CPUs, or -1. */
-static inline long long timer_interrupts(void)
+/*
+ * The counts of the row @label ("LOC", "TIMER", ...) of a per-CPU counter
+ * table such as /proc/interrupts or /proc/softirqs, summed over the CPUs;
+ * -1 if the file cannot be read.
+ */
+static inline long long proc_row_sum(const char *path, const char *label)
 {
-	FILE *f = fopen("/proc/interrupts", "r");
+	FILE *f = fopen(path, "r");
+	size_t len = strlen(label);
 	char line[4096];
 	long long sum = 0;
 
@@ -162,13 +167,19 @@ static inline long long timer_interrupts(void)
 
 		while (*p == ' ')
 			p++;
-		if (strncmp(p, "LOC:", 4))
+		if (strncmp(p, label, len) || p[len] != ':')
 			continue;
-		for (p += 4; v = strtoll(p, &end, 10), end != p; p = end)
+		for (p += len + 1; v = strtoll(p, &end, 10), end != p; p = end)
 			sum += v;
 	}
 	fclose(f);
 	return sum;
+}
+
+/* Local timer interrupts (LOC) summed over all CPUs, or -1. */
+static inline long long timer_interrupts(void)
+{
+	return proc_row_sum("/proc/interrupts", "LOC");
 }
 
 /* Relative error of @got against @want. */
