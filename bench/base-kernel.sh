@@ -10,6 +10,7 @@
 # never used. Result: build/bench/bzImage-base.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../scripts/kbuild.sh"
 
 SRC=$BUILD/linux
 BASE=$BUILD/bench/base
@@ -19,16 +20,8 @@ LOG=$BUILD/logs/bench-base-kernel.log
 OUT=$BUILD/bench/bzImage-base
 FRAGMENT=$BASE/base.config
 
-export CCACHE_BASEDIR=$DYNACCEL_ROOT
-
-kmake() {
-	local cc=gcc
-	command -v ccache >/dev/null && cc="ccache gcc"
-	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$cc" HOSTCC="$cc" LOCALVERSION= "$@"
-}
-
 main() {
-	local commit stamp want t0
+	local commit stamp want
 	[ -d "$SRC/.git" ] || die "no kernel tree at build/linux; run 'make' first"
 	commit=$(git -C "$SRC" rev-parse dynaccel-base) ||
 		die "build/linux has no tag dynaccel-base; run scripts/source.sh"
@@ -40,7 +33,7 @@ main() {
 		"$DYNACCEL_ROOT/configs/test-guest.config" >"$FRAGMENT.tmp"
 	want=$( { echo "$commit"; sha256sum <"$FRAGMENT.tmp"; } | sha256sum | cut -c1-16)
 	stamp=$BASE/.stamp
-	if [ -f "$OUT" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	if kbuild_up_to_date "$OUT" "$stamp" "$want"; then
 		rm -f "$FRAGMENT.tmp"
 		info "unpatched kernel up to date: build/bench/bzImage-base"
 		return 0
@@ -55,21 +48,10 @@ main() {
 		echo "$commit" >"$TREE/.dynaccel-base"
 	fi
 	info "configuring the unpatched kernel: tinyconfig + test-guest.config - CONFIG_DYNACCEL"
-	mkdir -p "$OBJ"
-	{
-		kmake -s tinyconfig
-		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$FRAGMENT"
-		kmake -s olddefconfig
-	} >>"$LOG" 2>&1 || die "configuring the unpatched kernel failed; see $LOG"
-	t0=$(now_s)
-	info "building the unpatched kernel with $(make_jobs) jobs (one time, log: $LOG)"
-	if ! kmake -j"$(make_jobs)" bzImage >>"$LOG" 2>&1; then
-		grep -E 'error|Error' "$LOG" | head -n 20 >&2 || true
-		die "building the unpatched kernel failed; full log: $LOG"
-	fi
+	kbuild_config "$TREE" "$OBJ" "$LOG" tinyconfig "$FRAGMENT"
+	kbuild_bzimage "$TREE" "$OBJ" "$LOG" "the unpatched kernel"
 	cp "$OBJ/arch/x86/boot/bzImage" "$OUT"
 	echo "$want" >"$stamp"
-	info "built build/bench/bzImage-base ($(kmake -s kernelrelease)) in $(($(now_s) - t0)) s"
 }
 
 main "$@"

@@ -9,13 +9,13 @@
 # build, the rest are incremental.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/kbuild.sh"
 
 TREE=$BUILD/linux
 WT=$BUILD/series/linux
 OBJ=$BUILD/series/obj
 LOG=$BUILD/logs/check-series.log
 FRAGMENT=$DYNACCEL_ROOT/configs/test-guest.config
-export CCACHE_BASEDIR=$DYNACCEL_ROOT
 
 [ -d "$TREE/.git" ] || die "no kernel tree at build/linux; run scripts/source.sh first"
 mkdir -p "$BUILD/series" "$BUILD/logs"
@@ -23,12 +23,6 @@ mkdir -p "$BUILD/series" "$BUILD/logs"
 if [ ! -d "$WT" ]; then
 	git -C "$TREE" worktree add -q --detach "$WT" dynaccel-base
 fi
-
-kmake() {
-	local cc=gcc
-	command -v ccache >/dev/null && cc="ccache gcc"
-	make -C "$WT" O="$OBJ" ARCH=x86_64 CC="$cc" HOSTCC="$cc" LOCALVERSION= "$@"
-}
 
 mapfile -t commits < <(git -C "$TREE" rev-list --reverse dynaccel-base..HEAD)
 echo "TAP version 13"
@@ -40,11 +34,13 @@ for c in "${commits[@]}"; do
 	subject=$(git -C "$TREE" log -1 --format=%s "$c")
 	git -C "$WT" checkout -q --detach "$c"
 	t0=$(now_s)
+	# The configuration in a subshell: when it dies (a failed step, or a
+	# fragment line that did not survive, the reason in the log), this
+	# patch is "not ok" and the next one is built. It appends to LOG too.
+	# shellcheck disable=SC2094
 	if {
-		kmake -s tinyconfig &&
-		"$WT/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$FRAGMENT" &&
-		kmake -s olddefconfig &&
-		kmake -j"$(make_jobs)" bzImage
+		(kbuild_config "$WT" "$OBJ" "$LOG" tinyconfig "$FRAGMENT") &&
+		kmake "$WT" "$OBJ" -j"$(make_jobs)" bzImage
 	} >>"$LOG" 2>&1; then
 		echo "ok $n builds: $subject ($(($(now_s) - t0)) s)"
 	else

@@ -28,6 +28,7 @@
 # the series), so that dnf prefers them to the distribution's kernel.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/kbuild.sh"
 
 TREE=$BUILD/linux
 LOG_DIR=$BUILD/logs
@@ -38,7 +39,6 @@ REPO_URL=${REPO_URL:-http://localhost:8000}
 GPG_KEY=${GPG_KEY:-}
 DEBIAN_CONFIG_PACKAGE=linux-config-6.12
 DEBIAN_CONFIG_FILE=config.amd64_none_amd64.xz
-export CCACHE_BASEDIR=$DYNACCEL_ROOT
 
 # Resolve CONFIG_BASE into BASE (a short name), OBJ and OUT. Runs before
 # anything is built, so that a wrong value builds nothing.
@@ -68,14 +68,6 @@ resolve_base() {
 	OUT=$BUILD/packages/$BASE
 }
 
-kmake() {
-	local cc=gcc
-	command -v ccache >/dev/null && cc="ccache gcc"
-	# LOCALVERSION= as in kernel.sh: the release is 6.12.N-dynaccel,
-	# without the "+" of a git tree with commits.
-	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$cc" HOSTCC="$cc" LOCALVERSION= "$@"
-}
-
 # run LOG DESCRIPTION COMMAND...: run a long step with its output in LOG,
 # saying what it does and how long it took; on failure, name the log.
 run() {
@@ -88,23 +80,6 @@ run() {
 		die "$what failed; full log: $log"
 	fi
 	info "$what: done in $(($(now_s) - t0)) s"
-}
-
-# Every CONFIG_ line of a fragment must have survived olddefconfig.
-verify_fragment() {
-	local fragment=$1 line key val bad=0
-	while IFS= read -r line; do
-		key=${line%%=*}
-		val=${line#*=}
-		if [ "$val" = n ]; then
-			grep -q "^$key=" "$OBJ/.config" || continue
-		else
-			grep -qxF "$line" "$OBJ/.config" && continue
-		fi
-		warn "$(basename "$fragment") asks for $line, the kernel has: $(grep -E "^$key=|^# $key is not set" "$OBJ/.config" || echo nothing)"
-		bad=1
-	done < <(grep -E '^CONFIG_[A-Za-z0-9_]+=' "$fragment")
-	[ "$bad" = 0 ] || die "the $BASE configuration does not match $fragment (see above)"
 }
 
 # Debian's own config of its amd64 kernel flavour, from linux-config-6.12.
@@ -138,28 +113,19 @@ configure() {
 	fi
 	stamp=$OBJ/.dynaccel-config-stamp
 	want=$( { echo "$src"; cat "$src" "${fragments[@]}" "$TREE/.git/dynaccel/applied-head"; } | sha256sum)
-	if [ -f "$OBJ/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-		return 0
-	fi
-	mkdir -p "$OBJ"
+	kbuild_up_to_date "$OBJ/.config" "$stamp" "$want" && return 0
 	: >"$log"
-	case "$src" in
-	*.xz) xzcat "$src" >"$OBJ/.config" ;;
-	*) cp "$src" "$OBJ/.config" ;;
-	esac
+	# kbuild_config in its two steps: the assembly is a timed step, with
+	# its log, as the package builds are.
 	run "$log" "configuring $BASE: $(basename "$src") + ${fragments[*]##*/}" \
-		"$TREE/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "${fragments[@]}"
-	run "$log" "olddefconfig" kmake olddefconfig
-	local f
-	for f in "${fragments[@]}"; do
-		verify_fragment "$f"
-	done
+		kbuild_assemble "$TREE" "$OBJ" "$src" "${fragments[@]}"
+	kbuild_verify "$OBJ" "${fragments[@]}"
 	echo "$want" >"$stamp"
 }
 
 kernel_release() {
 	local rel
-	rel=$(kmake -s kernelrelease)
+	rel=$(kmake "$TREE" "$OBJ" -s kernelrelease)
 	case "$rel" in
 	*-dynaccel*) echo "$rel" ;;
 	*) die "kernel release $rel has no -dynaccel suffix; is CONFIG_LOCALVERSION set?" ;;
@@ -255,7 +221,7 @@ build_deb() {
 	# cross compiler's name, which Debian has no package of on amd64;
 	# scripts/deps.sh installs the native build dependencies.
 	run "$log" "bindeb-pkg: linux-image-$rel $rel-$n ($BASE config)" \
-		kmake -j"$(make_jobs)" KDEB_PKGVERSION="$rel-$n" KDEB_SOURCENAME=linux-dynaccel \
+		kmake "$TREE" "$OBJ" -j"$(make_jobs)" KDEB_PKGVERSION="$rel-$n" KDEB_SOURCENAME=linux-dynaccel \
 		DEBFULLNAME="dynaccel developers" DEBEMAIL=dynaccel@example.org DPKG_FLAGS=-d bindeb-pkg
 	mkdir -p "$OUT/deb"
 	rm -f "$OUT"/deb/linux-*.deb
@@ -273,7 +239,7 @@ build_rpm() {
 	: >"$log"
 	rm -rf "$OBJ/rpmbuild/RPMS"
 	run "$log" "binrpm-pkg: kernel $rel, Epoch $RPM_EPOCH ($BASE config)" \
-		kmake -j"$(make_jobs)" KBUILD_RPM_EPOCH="$RPM_EPOCH" binrpm-pkg
+		kmake "$TREE" "$OBJ" -j"$(make_jobs)" KBUILD_RPM_EPOCH="$RPM_EPOCH" binrpm-pkg
 	mkdir -p "$OUT/rpm"
 	rm -f "$OUT"/rpm/kernel-*.rpm
 	mv "$OBJ"/rpmbuild/RPMS/*/kernel-*.rpm "$OUT/rpm/"
@@ -290,7 +256,7 @@ build_srpm() {
 	# srcrpm-pkg archives build/linux's HEAD with git: the Debian source
 	# and the series, with this base's config as the spec's config.
 	run "$log" "srcrpm-pkg: kernel source RPM, Epoch $RPM_EPOCH ($BASE config)" \
-		kmake KBUILD_RPM_EPOCH="$RPM_EPOCH" srcrpm-pkg
+		kmake "$TREE" "$OBJ" KBUILD_RPM_EPOCH="$RPM_EPOCH" srcrpm-pkg
 	mkdir -p "$OUT/srpm"
 	rm -f "$OUT"/srpm/kernel-*.src.rpm
 	mv "$OBJ"/rpmbuild/SRPMS/kernel-*.src.rpm "$OUT/srpm/"
@@ -374,33 +340,40 @@ write_client_files() {
 		# as /usr/share/keyrings/dynaccel-archive-keyring.gpg
 		deb [signed-by=/usr/share/keyrings/dynaccel-archive-keyring.gpg] $REPO_URL/apt ./
 		EOF
-		cat >"$REPO/dynaccel.repo" <<-EOF
-		# dynaccel dnf repository: packages and metadata signed with key $GPG_KEY.
-		[dynaccel]
-		name=dynaccel: Linux 6.12 with run-time time acceleration
-		baseurl=$REPO_URL/dnf
-		enabled=1
-		gpgcheck=1
-		repo_gpgcheck=1
-		gpgkey=$REPO_URL/RPM-GPG-KEY-dynaccel
-		EOF
+		write_dnf_repo 1 \
+			"# dynaccel dnf repository: packages and metadata signed with key $GPG_KEY."
 	else
 		cat >"$REPO/dynaccel.list" <<-EOF
 		# dynaccel apt repository. UNSIGNED: built without GPG_KEY=, so apt
 		# is told to trust it as it is; use it only from a source you trust.
 		deb [trusted=yes] $REPO_URL/apt ./
 		EOF
-		cat >"$REPO/dynaccel.repo" <<-EOF
-		# dynaccel dnf repository. UNSIGNED: built without GPG_KEY=, so
-		# signature checks are off; use it only from a source you trust.
+		write_dnf_repo 0 \
+			"# dynaccel dnf repository. UNSIGNED: built without GPG_KEY=, so" \
+			"# signature checks are off; use it only from a source you trust."
+	fi
+}
+
+# write_dnf_repo CHECK COMMENT...: $REPO/dynaccel.repo, the COMMENT lines
+# over the [dynaccel] section. CHECK is gpgcheck and repo_gpgcheck:
+# 1 for a signed repository, which also names its key, 0 for an unsigned.
+write_dnf_repo() {
+	local check=$1
+	shift
+	{
+		printf '%s\n' "$@"
+		cat <<-EOF
 		[dynaccel]
 		name=dynaccel: Linux 6.12 with run-time time acceleration
 		baseurl=$REPO_URL/dnf
 		enabled=1
-		gpgcheck=0
-		repo_gpgcheck=0
+		gpgcheck=$check
+		repo_gpgcheck=$check
 		EOF
-	fi
+		if [ "$check" = 1 ]; then
+			echo "gpgkey=$REPO_URL/RPM-GPG-KEY-dynaccel"
+		fi
+	} >"$REPO/dynaccel.repo"
 }
 
 main() {
