@@ -8,7 +8,7 @@ export BUILD
 APPEND ?=
 # Command for `make run` to execute in the guest; empty for a shell.
 CMD ?=
-# In-guest suites for `make check` (default: all in guest/suites).
+# In-guest suites for `make check` (default: all in tests/guest/suites).
 SUITES ?=
 # Long soak plan for `make soak`: RATIO:REAL_SECONDS entries, one boot each.
 SOAK ?=
@@ -28,7 +28,7 @@ export CONFIG_BASE GPG_KEY REPO_URL
 
 SCRIPTS := scripts
 
-.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series soak \
+.PHONY: all deps source kernel initramfs accelctl check check-host check-guest check-ksft check-series check-config-off soak soak-base \
 	bench demo run export-patches reset-source lint clean distclean help \
 	deb rpm srpm packages repo check-packages
 
@@ -61,11 +61,19 @@ check-guest: all
 check-series: source
 	@$(SCRIPTS)/check-series.sh
 
+# Not part of check: builds two kernels the first time (about 40 minutes).
+check-config-off: source
+	@$(SCRIPTS)/check-config-off.sh
+
 check-ksft: all
 	@$(SCRIPTS)/check.sh --guest-only ksft-timers-full
 
 soak: all
 	@$(SCRIPTS)/soak.sh $(SOAK)
+
+# The soak's load on the unpatched kernel at R=1: the hrtimer baseline.
+soak-base: all
+	@$(SCRIPTS)/soak.sh --base $(SOAK)
 
 # Not part of check: up to 30 minutes; BENCH_QUICK=1 for a quick pass.
 bench: all
@@ -101,7 +109,7 @@ reset-source:
 	@$(SCRIPTS)/source.sh --reset
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-debian $(BUILD)/obj-custom $(BUILD)/packages \
+	rm -rf $(BUILD)/obj $(BUILD)/obj-debian $(BUILD)/obj-custom $(BUILD)/obj-off $(BUILD)/config-off $(BUILD)/packages \
 		$(BUILD)/repo $(BUILD)/rpmbuild-accelctl $(BUILD)/guest $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
 		$(BUILD)/accelctl $(BUILD)/logs $(BUILD)/state
 
@@ -116,7 +124,10 @@ help:
 	@echo "  make check-guest   in-guest suites only"
 	@echo "  make check-ksft    every timers selftest at full length at R=1 (about an hour)"
 	@echo "  make check-series  build the kernel at every patch of the series"
+	@echo "  make check-config-off  build the series with CONFIG_DYNACCEL=n and compare every"
+	@echo "                     object's code with the unpatched kernel's"
 	@echo "  make soak          long soak at R=1, 200, 1000 under disk/network/timer load (~30 min)"
+	@echo "  make soak-base     the soak's load on the unpatched kernel at R=1 (its hrtimer baseline)"
 	@echo "  make bench         benchmarks and plots into build/bench/report.md (up to 30 min;"
 	@echo "                     BENCH_QUICK=1 for a quick pass)"
 	@echo "  make demo          watch a simulated day of cron jobs at R=1000 (about 2 min)"
@@ -136,7 +147,7 @@ help:
 	@echo "  make distclean     remove build/ entirely"
 	@echo "variables:"
 	@echo "  APPEND=...         extra kernel command line for run/check (e.g. accel=100)"
-	@echo "  SUITES='a b'       in-guest suites to run (names from guest/suites)"
+	@echo "  SUITES='a b'       in-guest suites to run (names from tests/guest/suites)"
 	@echo "  SOAK='1000:900 ...' make soak's plan: RATIO:REAL_SECONDS per boot"
 	@echo "  ACCEL=auto|tcg|kvm QEMU accelerator (auto: KVM only if a probe boot works)"
 	@echo "  BUILD=dir          build directory (default build)"

@@ -17,6 +17,7 @@
 # (bench/guest/run-bench); render the report (bench/report.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/boot.sh"
 
 OUT=$BUILD/bench
 RAW=$OUT/raw
@@ -25,7 +26,6 @@ LOG=$BUILD/logs/bench-build.log
 MODE=full
 [ "${BENCH_QUICK:-0}" = 1 ] && MODE=quick
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-FAILED=''
 # Kernel log lines that report trouble.
 KERNEL_TROUBLE='stall|lockup|hung task|BUG|WARNING'
 
@@ -80,19 +80,17 @@ host_alternatives() {
 	done
 }
 
-# One boot running run-bench; progress lines are shown, results kept.
+# One boot running run-bench, judged like every check boot (boot.sh);
+# progress lines are shown, results kept.
 guest_run() {
-	local kernel=$1 image=$2 timeout=$3 name=bench-$1 rc=0 qpid
-	: >"$BUILD/logs/$name-results.log"
+	local kernel=$1 image=$2 timeout=$3 name=bench-$1 rc=0
 	info "booting the $kernel kernel ($(basename "$image")); log: $BUILD/logs/$name-console.log"
-	nice "$DYNACCEL_ROOT/scripts/qemu-run.sh" --mode check --name "$name" \
-		--kernel "$image" --initrd "$OUT/initramfs-bench.cpio.gz" --timeout "$timeout" \
-		--job "/$LIB/run-bench $kernel $MODE" >"$RAW/$name-harness.txt" 2>&1 &
-	qpid=$!
-	# Show the guest's progress lines as they arrive.
-	tail -n +1 -s 0.5 -F --pid="$qpid" "$BUILD/logs/$name-results.log" 2>/dev/null |
-		sed -un "s/^# bench: /$PROG: guest: /p" || true
-	wait "$qpid" || rc=$?
+	boot_guest "$RAW/boots.log" "$name" "$name" --kernel "$image" \
+		--initrd "$OUT/initramfs-bench.cpio.gz" --timeout "$timeout" \
+		--job "/$LIB/run-bench $kernel $MODE" \
+		> >(tee "$RAW/$name-harness.txt" | sed -un "s/^# bench: /$PROG: guest: /p") || rc=$?
+	# The filter above runs on its own: let it write everything first.
+	wait "$!" 2>/dev/null || true
 	cp "$BUILD/logs/$name-results.log" "$RAW/$name.txt"
 	{
 		sed -n 's/.*booting under \([a-z]*\).*/qemu accel \1/p' "$RAW/$name-harness.txt"
@@ -101,12 +99,6 @@ guest_run() {
 		# of the test configuration wraps when the kernel complains a lot.
 		echo "bench console_warnings $(grep -cE "$KERNEL_TROUBLE" "$BUILD/logs/$name-console.log" || true)"
 	} >>"$RAW/$name.txt"
-	# A failed run still leaves the results it got that far: the report
-	# is rendered from them and names the failure.
-	if [ "$rc" != 0 ]; then
-		warn "the $kernel guest run failed (status $rc); see $BUILD/logs/$name-console.log and $RAW/$name-harness.txt"
-		FAILED="$FAILED $kernel"
-	fi
 }
 
 # Whether both kernels map the same vDSO image into every process: if so,
@@ -140,7 +132,7 @@ main() {
 	'') ;;
 	*) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
 	esac
-	rm -f "$RAW"/*.txt "$OUT"/*.png "$OUT/report.md"
+	rm -f "$RAW"/*.txt "$RAW/boots.log" "$OUT"/*.png "$OUT/report.md"
 	: >"$LOG"
 	info "mode: $MODE$([ "$MODE" = quick ] && echo ' (BENCH_QUICK=1: fewer repetitions)')"
 	"$DYNACCEL_ROOT/bench/base-kernel.sh"
@@ -161,7 +153,10 @@ main() {
 	python3 -B "$DYNACCEL_ROOT/bench/report.py" "$RAW" "$OUT" >>"$LOG" 2>&1 ||
 		die "rendering the report failed; see $LOG"
 	info "wrote build/bench/report.md and $(find "$OUT" -maxdepth 1 -name '*.png' | wc -l) plots in $(($(now_s) - t0)) s"
-	[ -z "$FAILED" ] || warn "guest runs that failed:$FAILED (the report says what is missing)"
+	# A failed run still leaves the results it got that far: the report
+	# was rendered from them and names the failure; the judge decides.
+	"$DYNACCEL_ROOT/scripts/tap-summary.sh" "$RAW/boots.log" ||
+		die "a guest run failed (above); the report says what is missing"
 }
 
 main "$@"

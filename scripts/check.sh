@@ -11,9 +11,17 @@
 #                           after make check, as it adds minutes of builds)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/boot.sh"
 
-RESULTS=$BUILD/logs/check-results.log
+# Every suite's results of one check run. Not check-results.log: that is
+# what qemu-run.sh would call the results of a boot named "check".
+RESULTS=$BUILD/logs/check-all-results.log
 HOST_LOG=$BUILD/logs/check-host.log
+# What each guest boot runs. Only the harness's own tests point it
+# elsewhere, to show that a runner that cannot start fails the boot.
+RUNNER=${DYNACCEL_RUNNER:-/usr/lib/dynaccel/run-suites}
+
+HOST_SUITES="host-shellcheck host-checkpatch host-tap-summary host-harness host-accelctl host-manpage"
 
 # Run one host suite: frame its TAP output for tap-summary.sh.
 host_suite() {
@@ -88,7 +96,11 @@ lint_manpage() {
 }
 
 run_host() {
+	local s
 	: >"$HOST_LOG"
+	for s in $HOST_SUITES; do
+		echo "# expect: $s" >>"$HOST_LOG"
+	done
 	host_suite host-shellcheck lint_shell
 	host_suite host-checkpatch lint_patches
 	host_suite host-tap-summary "$DYNACCEL_ROOT/tests/host/tap-summary.sh"
@@ -97,39 +109,53 @@ run_host() {
 	host_suite host-manpage lint_manpage
 }
 
-# One boot of the guest running run-suites; its results are appended.
+# One boot of the guest running run-suites for the named suites.
 run_guest() {
 	local boot=$1 timeout=$2 append name rc=0
 	shift 2
 	append=${boot#-}
 	name=${append:-main}
-	name=${name//[^A-Za-z0-9]/-}
-	info "guest boot '$name'${append:+ (kernel command line: $append)}: ${*:-all its suites}"
+	name=check-${name//[^A-Za-z0-9]/-}
+	info "guest boot '$name'${append:+ (kernel command line: $append)}: $*"
 	# Every boot gets a fresh scratch disk: the soak suites write to it
 	# and an accel= boot must come up with it mounted.
 	make_disk "$BUILD/state/check-disk.img" 512M
-	"$DYNACCEL_ROOT/scripts/qemu-run.sh" --mode check --name "check-$name" \
-		--timeout "$timeout" --append "$append" --disk "$BUILD/state/check-disk.img" \
-		--job "/usr/lib/dynaccel/run-suites --boot $boot $*" || rc=$?
-	cat "$BUILD/logs/check-$name-results.log" >>"$RESULTS"
-	if [ "$rc" = 124 ]; then
-		# No exit line: make the summary count the boot as a failure.
-		echo "# suite: boot-$name" >>"$RESULTS"
-	fi
-	info "guest boot '$name' finished with status $rc (console: build/logs/check-$name-console.log)"
+	boot_guest "$RESULTS" "$name" "$*" --timeout "$timeout" --append "$append" \
+		--disk "$BUILD/state/check-disk.img" \
+		--job "$RUNNER --boot $boot $*" || rc=$?
+	info "guest boot '$name' finished with status $rc (console: build/logs/$name-console.log)"
 }
 
-# The distinct boots of guest/suites that hold a wanted suite, in order,
-# each with the sum of its suites' limits as its timeout (plus boot time).
+# The in-guest suites of tests/guest/suites: NAME BOOT REAL-S COMMAND per line.
+suite_table() {
+	grep -v -e '^#' -e '^[[:space:]]*$' "$DYNACCEL_ROOT/tests/guest/suites"
+}
+
+# Refuse suite names that tests/guest/suites does not have, before anything
+# runs: a typo must not turn into a green run of nothing.
+check_names() {
+	local s bad=0
+	for s in "$@"; do
+		suite_table | awk -v s="$s" '$1 == s { found = 1 } END { exit !found }' && continue
+		warn "no in-guest suite named '$s'"
+		bad=1
+	done
+	[ "$bad" = 0 ] ||
+		die "unknown suite name; the suites are: $(suite_table | awk '{ printf "%s ", $1 }')"
+}
+
+# The distinct boots of tests/guest/suites that hold a wanted suite, in order,
+# each with the sum of its suites' limits as its timeout (plus boot time)
+# and the suites it must run: BOOT TIMEOUT SUITE...
 plan_boots() {
-	awk -v want=" $* " '
-		/^#/ || NF < 4 { next }
+	suite_table | awk -v want=" $* " '
+		NF < 4 { next }
 		want != "  " && index(want, " " $1 " ") == 0 { next }
 		want == "  " && $1 ~ /-full$/ { next }
 		!($2 in limit) { order[n++] = $2 }
-		{ limit[$2] += $3 }
-		END { for (i = 0; i < n; i++) print order[i], limit[order[i]] + 120 }
-	' "$DYNACCEL_ROOT/guest/suites"
+		{ limit[$2] += $3; suites[$2] = suites[$2] " " $1 }
+		END { for (i = 0; i < n; i++) print order[i], limit[order[i]] + 120 suites[order[i]] }
+	'
 }
 
 main() {
@@ -139,11 +165,12 @@ main() {
 	--guest-only) mode=guest; shift ;;
 	--packages) mode=packages; shift ;;
 	esac
+	check_names "$@"
 	mkdir -p "$BUILD/logs" "$BUILD/state"
 	: >"$RESULTS"
 	t0=$(now_s)
 	if [ "$mode" = packages ]; then
-		: >"$HOST_LOG"
+		echo "# expect: host-packages" >"$HOST_LOG"
 		host_suite host-packages "$DYNACCEL_ROOT/tests/host/packages.sh"
 		cat "$HOST_LOG" >>"$RESULTS"
 	fi
@@ -152,9 +179,10 @@ main() {
 		cat "$HOST_LOG" >>"$RESULTS"
 	fi
 	if [ "$mode" = all ] || [ "$mode" = guest ]; then
-		local boot limit
-		while read -r boot limit; do
-			run_guest "$boot" "$limit" "$@"
+		local boot limit suites
+		while read -r boot limit suites; do
+			# shellcheck disable=SC2086 # one word per suite
+			run_guest "$boot" "$limit" $suites
 		done < <(plan_boots "$@")
 	fi
 	echo "# check took $(($(now_s) - t0)) s real; results: $RESULTS"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the test guest's initramfs, build/initramfs.cpio.gz: Debian's static
-# busybox, guest/init, the harness helpers, the in-guest test suites and the
-# kernel's own timers selftests, all linked statically.
+# busybox and the guest system of guest/ (init, the suite runner and its
+# real-time limit), the in-guest tests of tests/guest and the kernel's own
+# timers selftests, all linked statically.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -36,9 +37,8 @@ populate() {
 	install -m 0755 /bin/busybox "$ROOT/bin/busybox"
 	install -m 0755 "$DYNACCEL_ROOT/guest/init" "$ROOT/init"
 	install -m 0755 "$DYNACCEL_ROOT/guest/run-suites" "$LIB/run-suites"
-	install -m 0755 "$DYNACCEL_ROOT/guest/ksft-timers" "$LIB/bin/ksft-timers"
-	install -m 0644 "$DYNACCEL_ROOT/guest/suites" "$LIB/suites"
-	install -m 0644 "$DYNACCEL_ROOT/guest/known-failures" "$LIB/known-failures"
+	install -m 0644 "$DYNACCEL_ROOT/tests/guest/suites" "$LIB/suites"
+	install -m 0644 "$DYNACCEL_ROOT/tests/guest/known-failures" "$LIB/known-failures"
 	for f in "$GUEST/bin"/*; do
 		install -m 0755 "$f" "$LIB/bin/"
 	done

@@ -22,9 +22,11 @@ warn() {
 	printf '%s: warning: %s\n' "$PROG" "$*" >&2
 }
 
+# A script whose status must not collide with a wrapped command's (as
+# qemu-run.sh, which passes on the guest job's) sets DIE_STATUS.
 die() {
 	printf '%s: error: %s\n' "$PROG" "$*" >&2
-	exit 1
+	exit "${DIE_STATUS:-1}"
 }
 
 # Seconds since the epoch in real time: the host's clock is never accelerated.

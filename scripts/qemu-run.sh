@@ -19,10 +19,21 @@
 # Environment: ACCEL=auto|tcg|kvm (default auto: KVM only after a probe boot
 # has shown that it works on this host, else TCG), QEMU_SMP (2), QEMU_MEM (1G).
 #
+# Two words of --append ask the harness for more than the kernel (the
+# kernel ignores dotted parameters that no built-in code claims, and the
+# guest's tests read them from /proc/cmdline):
+#   harness.nics=2       two virtio-net NICs joined by a QEMU hub and to
+#                        nothing else: no frame ever leaves QEMU
+#   harness.tsc=watched  no tsc=reliable under TCG: the clocksource watchdog
+#                        checks the TSC as it would on hardware
+#
 # Exit status: the job's exit status; 124 when the guest timed out or did
-# not finish its job; 1 on harness errors.
+# not finish its job; 125 on harness errors (bad arguments, no kernel or
+# initramfs, QEMU missing), as timeout(1) does, so that they never pass
+# for a job's own status.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+DIE_STATUS=125
 
 MODE=shell JOB='' NAME='' TIMEOUT=600 APPEND='' DISK=''
 KERNEL=$BUILD/bzImage INITRD=$BUILD/initramfs.cpio.gz
@@ -30,6 +41,10 @@ ACCEL=${ACCEL:-auto}
 
 parse_args() {
 	while [ $# -gt 0 ]; do
+		case "$1" in
+		--mode|--job|--name|--timeout|--append|--kernel|--initrd|--disk)
+			[ $# -ge 2 ] || die "$1 takes a value" ;;
+		esac
 		case "$1" in
 		--mode) MODE=$2; shift ;;
 		--job) JOB=$2; shift ;;
@@ -43,15 +58,26 @@ parse_args() {
 		esac
 		shift
 	done
+	NAME=${NAME:-$MODE}
+	[[ "$NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name takes letters, digits, '.', '_' and '-'"
+	# Whatever happens next, this boot's results start empty: a run that
+	# fails from here on can never show an earlier run's results.
+	mkdir -p "$BUILD/logs"
+	: >"$BUILD/logs/$NAME-results.log"
 	case "$MODE" in
 	check|cmd|shell) ;;
 	*) die "--mode must be check, cmd or shell" ;;
 	esac
+	command -v qemu-system-x86_64 >/dev/null ||
+		die "qemu-system-x86_64 is not installed; run scripts/deps.sh as root"
 	[[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout takes whole seconds"
 	[ -f "$KERNEL" ] || die "no kernel image at $KERNEL; run 'make' first"
 	[ -f "$INITRD" ] || die "no initramfs at $INITRD; run 'make' first"
 	[ -z "$DISK" ] || [ -f "$DISK" ] || die "no disk image at $DISK"
-	NAME=${NAME:-$MODE}
+	case "$ACCEL" in
+	auto|tcg|kvm) ;;
+	*) die "ACCEL must be auto, tcg or kvm, not '$ACCEL'" ;;
+	esac
 }
 
 # Append a cpio archive holding /etc/dynaccel/job to the initramfs: the
@@ -78,6 +104,11 @@ qemu_base() {
 		-display none -m "${QEMU_MEM:-1G}" -smp "${QEMU_SMP:-2}"
 		-kernel "$KERNEL" -rtc base=utc)
 	[ -z "$DISK" ] || args+=(-drive "file=$DISK,format=raw,if=virtio")
+	# shellcheck disable=SC2054 # QEMU option values have commas
+	if [[ " $APPEND " == *" harness.nics=2 "* ]]; then
+		args+=(-netdev hubport,id=nic0,hubid=0 -device virtio-net-pci,netdev=nic0
+			-netdev hubport,id=nic1,hubid=0 -device virtio-net-pci,netdev=nic1)
+	fi
 	if [ "$accel" = kvm ]; then
 		args+=(-accel kvm -cpu host)
 	else
@@ -143,7 +174,9 @@ main() {
 	# the host deschedules, so the clocksource watchdog sees skews over
 	# its limit even at R=1 (seen at boot on a loaded host) and switches
 	# to the HPET. Trust the TSC there; under KVM the watchdog stays on.
-	[ "$accel" = tcg ] && cmdline="$cmdline tsc=reliable"
+	if [ "$accel" = tcg ] && [[ " $APPEND " != *" harness.tsc=watched "* ]]; then
+		cmdline="$cmdline tsc=reliable"
+	fi
 	# Tell the guest's tests how it runs; the kernel ignores a parameter
 	# with a dot that no built-in code claims (dmesg-clean reads it).
 	cmdline="$cmdline harness.accel=$accel"
@@ -152,7 +185,6 @@ main() {
 	initrd=$(mktemp --suffix=.cpio)
 	INITRD_RUN=$initrd
 	trap cleanup EXIT
-	: >"$results"
 	case "$MODE" in
 	shell)
 		cp "$INITRD" "$initrd"

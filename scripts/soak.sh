@@ -7,15 +7,23 @@
 # away from R in the middle third, and finally judges the kernel log
 # (dmesg-clean). The short form of the same runs in `make check`.
 #
-#   soak.sh [R:SECONDS ...]      default: 1:300 200:300 1000:900
+#   soak.sh [R:SECONDS ...]          default: 1:300 200:300 1000:900
+#   soak.sh --base [1:SECONDS ...]   the same load on the unpatched kernel
+#                                    (bench/base-kernel.sh builds it), R=1
+#                                    only, default 1:90: the baseline of the
+#                                    hrtimer figures (extra handler passes
+#                                    and hangs) that dynaccel is held to
 #
 # The default keeps R=1000 for 10 real minutes (two thirds of 900 s).
 # Writes build/soak/report.md and exits non-zero if any check failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/boot.sh"
 
 OUT=$BUILD/soak
 IDLE_S=20
+# The kernel booted: dynaccel's, or with --base the unpatched one.
+KERNEL_IMAGE=$BUILD/bzImage
 
 # The ratio for the middle third: far from R, so the change is a big one.
 middle_ratio() {
@@ -23,10 +31,13 @@ middle_ratio() {
 }
 
 run_one() {
-	local r=$1 secs=$2 mid name results rc=0 job
+	local r=$1 secs=$2 mid name job
 	mid=$(middle_ratio "$r")
 	name=soak-r$r
-	results=$BUILD/logs/$name-results.log
+	if [ "$KERNEL_IMAGE" != "$BUILD/bzImage" ]; then
+		mid=1
+		name=soak-base-r$r
+	fi
 	make_disk "$OUT/disk.img" 1G
 	# The guest writes straight to the results port; the clocksource it
 	# booted with is what dmesg-clean expects at the end.
@@ -36,13 +47,10 @@ echo '# suite: $name'; soak $secs $r,$mid,$r $IDLE_S; echo \"# suite-exit: $name
 echo '# suite: dmesg-clean-r$r'; dmesg-clean; echo \"# suite-exit: dmesg-clean-r$r \$?\"
 } >/dev/ttyS1 2>&1"
 	info "R=$r: $secs real s (plan $r,$mid,$r) after ${IDLE_S} s idle; console log: build/logs/$name-console.log"
-	"$DYNACCEL_ROOT/scripts/qemu-run.sh" --mode check --name "$name" \
-		--timeout $((secs + IDLE_S + 300)) --append "accel=$r" \
-		--disk "$OUT/disk.img" --job "$job" || rc=$?
+	boot_guest "$OUT/results.log" "$name" "$name dmesg-clean-r$r" \
+		--kernel "$KERNEL_IMAGE" --timeout $((secs + IDLE_S + 300)) --append "accel=$r" \
+		--disk "$OUT/disk.img" --job "$job" || true
 	rm -f "$OUT/disk.img"
-	cat "$results" >>"$OUT/results.log"
-	[ "$rc" = 124 ] && echo "# suite: boot-$name" >>"$OUT/results.log"
-	return 0
 }
 
 # One table row per ratio from the "# soak-figures:" line of its run.
@@ -51,7 +59,8 @@ report() {
 	{
 		echo "# dynaccel soak report"
 		echo
-		echo "Generated $(date -u '+%Y-%m-%d %H:%M UTC') by scripts/soak.sh on $(uname -n);"
+		echo "Generated $(date -u '+%Y-%m-%d %H:%M UTC') by scripts/soak.sh on $(uname -n),"
+		echo "kernel ${KERNEL_IMAGE#"$BUILD"/} at commit $(git -C "$DYNACCEL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown);"
 		echo "guest under QEMU $(pick_accel_name), 2 vCPUs. Idle figures: ${IDLE_S} real s"
 		echo "at the boot ratio before the load. Each run moves the ratio to the"
 		echo "middle value for its middle third."
@@ -94,9 +103,16 @@ pick_accel_name() {
 }
 
 main() {
-	local spec r secs status=0 t0
+	local spec r secs status=0 t0 base=0
+	if [ "${1:-}" = --base ]; then
+		base=1
+		shift
+	fi
 	local -a plan=("$@")
-	[ ${#plan[@]} -gt 0 ] || plan=(1:300 200:300 1000:900)
+	if [ ${#plan[@]} -eq 0 ]; then
+		plan=(1:300 200:300 1000:900)
+		[ "$base" = 0 ] || plan=(1:90)
+	fi
 	for spec in "${plan[@]}"; do
 		[[ "$spec" =~ ^([0-9]+):([0-9]+)$ ]] ||
 			die "bad plan entry '$spec': want RATIO:REAL_SECONDS, e.g. 1000:900"
@@ -104,7 +120,14 @@ main() {
 		if [ "$r" -lt 1 ] || [ "$r" -gt 1000 ]; then
 			die "ratio $r is outside 1..1000"
 		fi
+		[ "$base" = 0 ] || [ "$r" = 1 ] ||
+			die "the unpatched kernel (--base) runs at R=1 only, not '$spec'"
 	done
+	if [ "$base" = 1 ]; then
+		"$DYNACCEL_ROOT/bench/base-kernel.sh"
+		KERNEL_IMAGE=$BUILD/bench/bzImage-base
+		OUT=$BUILD/soak-base
+	fi
 	mkdir -p "$OUT" "$BUILD/logs"
 	: >"$OUT/results.log"
 	t0=$(now_s)

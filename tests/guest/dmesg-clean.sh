@@ -1,6 +1,6 @@
 #!/bin/sh
 # dmesg-clean: after everything the guest ran, the kernel log shows none of
-# the signs of a machine that time acceleration has hurt (CONTRACT 4,
+# the signs of a machine that time acceleration has hurt (docs/contract.md 4,
 # "Health"). One TAP line per kind of sign, with the offending lines.
 
 log=/tmp/dmesg-clean.log
