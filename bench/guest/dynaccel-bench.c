@@ -16,15 +16,10 @@
  * cost and idle also run on the unpatched kernel, which has no
  * kernel.accel: R is reported as 1 there and never set.
  */
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include "accel.h"
 
-#define PAIR_MAX_NS	(50 * 1000LL)	/* a raw pair wider than this is retried */
 #define LATE_BASE_NS	(20 * NSEC_PER_MSEC)	/* real length of a timer wait */
 
 static bool have_accel(void)
@@ -47,55 +42,18 @@ static void set_ratio(int r)
 
 /* ---- clock rates ---- */
 
-enum path { VDSO, SYSCALL, GTOD };
-
-struct clk {
-	const char *name;
-	clockid_t id;
-	enum path path;
-};
-
-static const struct clk clocks[] = {
-	{ "MONOTONIC", CLOCK_MONOTONIC, VDSO },
-	{ "MONOTONIC_syscall", CLOCK_MONOTONIC, SYSCALL },
-	{ "REALTIME", CLOCK_REALTIME, VDSO },
-	{ "BOOTTIME", CLOCK_BOOTTIME, VDSO },
-	{ "TAI", CLOCK_TAI, VDSO },
-	{ "MONOTONIC_COARSE", CLOCK_MONOTONIC_COARSE, VDSO },
-	{ "REALTIME_COARSE", CLOCK_REALTIME_COARSE, VDSO },
-	{ "gettimeofday", CLOCK_REALTIME, GTOD },
+/* Sampled with clock_sample() of accel.h, as accel-clocks samples its own. */
+static const struct accel_clock clocks[] = {
+	{ "MONOTONIC", CLOCK_MONOTONIC, VIA_VDSO },
+	{ "MONOTONIC_syscall", CLOCK_MONOTONIC, VIA_SYSCALL },
+	{ "REALTIME", CLOCK_REALTIME, VIA_VDSO },
+	{ "BOOTTIME", CLOCK_BOOTTIME, VIA_VDSO },
+	{ "TAI", CLOCK_TAI, VIA_VDSO },
+	{ "MONOTONIC_COARSE", CLOCK_MONOTONIC_COARSE, VIA_VDSO },
+	{ "REALTIME_COARSE", CLOCK_REALTIME_COARSE, VIA_VDSO },
+	{ "gettimeofday", CLOCK_REALTIME, VIA_GETTIMEOFDAY },
 };
 #define NR_CLOCKS	((int)(sizeof(clocks) / sizeof(clocks[0])))
-
-static int64_t read_clk(const struct clk *c)
-{
-	struct timeval tv;
-
-	switch (c->path) {
-	case VDSO:
-		return clock_ns(c->id);
-	case SYSCALL:
-		return clock_ns_syscall(c->id);
-	case GTOD:
-		gettimeofday(&tv, NULL);
-		return tv.tv_sec * NSEC_PER_SEC + tv.tv_usec * 1000LL;
-	}
-	return 0;
-}
-
-/* A reading of @c and the real time it was taken at (mid-point of a pair). */
-static void sample(const struct clk *c, int64_t *real, int64_t *val)
-{
-	int64_t a, b;
-	int tries = 0;
-
-	do {
-		a = raw_ns();
-		*val = read_clk(c);
-		b = raw_ns();
-	} while (b - a > PAIR_MAX_NS && ++tries < 1000);
-	*real = a + (b - a) / 2;
-}
 
 static int cmd_rate(int r, int window_ms, int reps)
 {
@@ -106,10 +64,10 @@ static int cmd_rate(int r, int window_ms, int reps)
 	spin_real(10 * NSEC_PER_MSEC);
 	for (rep = 0; rep < reps; rep++) {
 		for (i = 0; i < NR_CLOCKS; i++)
-			sample(&clocks[i], &t0[i], &v0[i]);
+			clock_sample(&clocks[i], &t0[i], &v0[i]);
 		spin_real(window_ms * NSEC_PER_MSEC);
 		for (i = 0; i < NR_CLOCKS; i++) {
-			sample(&clocks[i], &t1, &v1);
+			clock_sample(&clocks[i], &t1, &v1);
 			printf("rate %d %d %s %d %.9f\n", r, window_ms, clocks[i].name, rep,
 			       (double)(v1 - v0[i]) / (double)(t1 - t0[i]));
 		}
@@ -120,62 +78,15 @@ static int cmd_rate(int r, int window_ms, int reps)
 
 /* ---- timer lateness ---- */
 
-static int w_nanosleep(int64_t d)
-{
-	struct timespec ts = ns_ts(d);
-
-	return nanosleep(&ts, NULL);
-}
-
-static int w_timerfd(int64_t d)
-{
-	struct itimerspec its = { { 0, 0 }, ns_ts(d) };
-	uint64_t n;
-	int fd = timerfd_create(CLOCK_MONOTONIC, 0), ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!timerfd_settime(fd, 0, &its, NULL) && read(fd, &n, sizeof(n)) == sizeof(n))
-		ret = 0;
-	close(fd);
-	return ret;
-}
-
-static int idle_pipe[2];
-
-static int w_poll(int64_t d)
-{
-	struct pollfd p = { .fd = idle_pipe[0], .events = POLLIN };
-
-	/* Whole milliseconds, rounded up so that poll is never asked for less. */
-	return poll(&p, 1, (d + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC) == 0 ? 0 : -1;
-}
-
-static int w_rcvtimeo(int64_t d)
-{
-	int64_t us = (d + 999) / 1000;
-	struct timeval tv = { us / 1000000, us % 1000000 };
-	int sv[2], ret = -1;
-	char c;
-
-	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
-		return -1;
-	if (!setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
-	    recv(sv[0], &c, 1, 0) < 0 && errno == EAGAIN)
-		ret = 0;
-	close(sv[0]);
-	close(sv[1]);
-	return ret;
-}
-
+/* The waiters of accel.h, the same calls that accel-timers checks. */
 static const struct {
 	const char *name;
 	int (*wait)(int64_t d);
 } waits[] = {
-	{ "nanosleep", w_nanosleep },
-	{ "timerfd", w_timerfd },
-	{ "poll", w_poll },
-	{ "SO_RCVTIMEO", w_rcvtimeo },
+	{ "nanosleep", do_nanosleep },
+	{ "timerfd", tfd_mono },
+	{ "poll", do_poll },
+	{ "SO_RCVTIMEO", so_rcvtimeo },
 };
 #define NR_WAITS	((int)(sizeof(waits) / sizeof(waits[0])))
 
@@ -236,11 +147,11 @@ static int cmd_trace(int step_ms, int nr, char **ratios)
 
 static int cmd_cost(long calls, int reps)
 {
-	static const struct clk cost_clocks[] = {
-		{ "MONOTONIC", CLOCK_MONOTONIC, VDSO },
-		{ "MONOTONIC", CLOCK_MONOTONIC, SYSCALL },
-		{ "REALTIME", CLOCK_REALTIME, VDSO },
-		{ "REALTIME", CLOCK_REALTIME, SYSCALL },
+	static const struct accel_clock cost_clocks[] = {
+		{ "MONOTONIC", CLOCK_MONOTONIC, VIA_VDSO },
+		{ "MONOTONIC", CLOCK_MONOTONIC, VIA_SYSCALL },
+		{ "REALTIME", CLOCK_REALTIME, VIA_VDSO },
+		{ "REALTIME", CLOCK_REALTIME, VIA_SYSCALL },
 	};
 	static const char *const path_name[] = { "vdso", "syscall", "gettimeofday" };
 	struct timespec ts;
@@ -249,13 +160,13 @@ static int cmd_cost(long calls, int reps)
 	int rep, i, r = ratio_now();
 
 	for (i = 0; i < (int)(sizeof(cost_clocks) / sizeof(cost_clocks[0])); i++) {
-		const struct clk *c = &cost_clocks[i];
+		const struct accel_clock *c = &cost_clocks[i];
 		/* Syscalls are slow under emulation: a tenth of the calls. */
-		long nr = c->path == SYSCALL ? calls / 10 : calls;
+		long nr = c->path == VIA_SYSCALL ? calls / 10 : calls;
 
 		for (rep = 0; rep < reps; rep++) {
 			t0 = raw_ns();
-			if (c->path == VDSO)
+			if (c->path == VIA_VDSO)
 				for (n = 0; n < nr; n++)
 					clock_gettime(c->id, &ts);
 			else

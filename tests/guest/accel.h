@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the dynaccel in-guest tests.
+ * Helpers shared by the dynaccel in-guest tests and the bench probe
+ * (bench/guest/dynaccel-bench.c).
  *
  * Real time is always measured with CLOCK_MONOTONIC_RAW, which the kernel
  * keeps unaccelerated; accelerated time with CLOCK_MONOTONIC unless a test
@@ -11,12 +12,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +31,7 @@
 #define NSEC_PER_MSEC	1000000LL
 #define ACCEL_SYSCTL	"/proc/sys/kernel/accel"
 
-/* The ratios every accelerated behaviour is checked at (CONTRACT 4). */
+/* The ratios every accelerated behaviour is checked at (docs/contract.md 4). */
 static const int accel_ratios[] = { 1, 2, 10, 100, 1000 };
 #define NR_RATIOS	((int)(sizeof(accel_ratios) / sizeof(accel_ratios[0])))
 
@@ -70,6 +75,58 @@ static inline int64_t raw_ns(void)
 static inline int64_t mono_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/*
+ * A clock as a program reads it: clock @id through the vDSO, the system call
+ * or gettimeofday(). accel-clocks and the bench's rate both sample tables of
+ * them, and read them alike so that their figures can be compared. The bench
+ * names the paths by their order here.
+ */
+enum clock_path { VIA_VDSO, VIA_SYSCALL, VIA_GETTIMEOFDAY };
+
+struct accel_clock {
+	const char *name;
+	clockid_t id;
+	enum clock_path path;
+};
+
+/* The value of @c now, in ns. */
+static inline int64_t clock_read(const struct accel_clock *c)
+{
+	struct timeval tv;
+
+	switch (c->path) {
+	case VIA_VDSO:
+		return clock_ns(c->id);
+	case VIA_SYSCALL:
+		return clock_ns_syscall(c->id);
+	case VIA_GETTIMEOFDAY:
+		gettimeofday(&tv, NULL);
+		return tv.tv_sec * NSEC_PER_SEC + tv.tv_usec * 1000LL;
+	}
+	return 0;
+}
+
+#define PAIR_MAX_NS	(50 * 1000LL)	/* a raw pair wider than this is retried */
+
+/*
+ * A reading of @c in @val and the real time it was taken at in @real: the
+ * mid-point of two CLOCK_MONOTONIC_RAW reads around it, retried while they
+ * are more than PAIR_MAX_NS apart (the vCPU was preempted between them), so
+ * that a rate taken between two samples is not skewed.
+ */
+static inline void clock_sample(const struct accel_clock *c, int64_t *real, int64_t *val)
+{
+	int64_t a, b;
+	int tries = 0;
+
+	do {
+		a = raw_ns();
+		*val = clock_read(c);
+		b = raw_ns();
+	} while (b - a > PAIR_MAX_NS && ++tries < 1000);
+	*real = a + (b - a) / 2;
 }
 
 /* Busy-wait for @ns of real time: a window that acceleration cannot bend. */
@@ -126,13 +183,20 @@ static inline int accel_write(const char *buf, size_t len)
 	return err;
 }
 
+/* Write ratio @r; 0 or the errno of the write. */
+static inline int accel_try_set(int r)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d\n", r);
+
+	return accel_write(buf, n);
+}
+
 /* Set the ratio or end the test: nothing else can be trusted without it. */
 static inline void accel_set(int r)
 {
-	char buf[16];
-	int err, n = snprintf(buf, sizeof(buf), "%d\n", r);
+	int err = accel_try_set(r);
 
-	err = accel_write(buf, n);
 	if (err)
 		ksft_exit_fail_msg("setting kernel.accel=%d: %s\n", r, strerror(err));
 	if (accel_get() != r)
@@ -182,12 +246,138 @@ static inline long long timer_interrupts(void)
 	return proc_row_sum("/proc/interrupts", "LOC");
 }
 
+/*
+ * How the guest runs, as the harness put it on the kernel command line
+ * (harness.accel=tcg or kvm); "hardware" on a machine it did not boot.
+ */
+static inline const char *accel_env(void)
+{
+	static char env[16];
+	char line[4096], *p;
+	FILE *f;
+
+	if (env[0])
+		return env;
+	strcpy(env, "hardware");
+	/* The last one counts, as for any kernel parameter given twice. */
+	f = fopen("/proc/cmdline", "r");
+	if (f && fgets(line, sizeof(line), f))
+		for (p = line; (p = strstr(p, "harness.accel=")); p++)
+			sscanf(p + strlen("harness.accel="), "%15[a-z]", env);
+	if (f)
+		fclose(f);
+	return env;
+}
+
+/*
+ * The bound on any rate of accelerated time (docs/contract.md 4): 0.1% on
+ * hardware and under KVM; 1% under TCG, where every vCPU is a host thread
+ * that the host deschedules at will. Each test line that uses it names
+ * the environment, so that a figure is never read against the wrong bound.
+ */
+static inline double rate_tol(void)
+{
+	return strcmp(accel_env(), "tcg") ? 0.001 : 0.01;
+}
+
 /* Relative error of @got against @want. */
 static inline double rel_err(double got, double want)
 {
 	double d = got - want;
 
 	return (d < 0 ? -d : d) / want;
+}
+
+/* @ns as a struct timeval: whole microseconds, the rest dropped. */
+static inline struct timeval ns_tv(int64_t ns)
+{
+	struct timeval tv = { ns / NSEC_PER_SEC, (ns % NSEC_PER_SEC) / 1000 };
+
+	return tv;
+}
+
+/* Round up to a microsecond / millisecond so no interface cuts it short. */
+static inline int64_t up_us(int64_t ns)
+{
+	return (ns + 999) / 1000 * 1000;
+}
+
+static inline int64_t up_ms(int64_t ns)
+{
+	return (ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+}
+
+/*
+ * Waiters that accel-timers checks and the bench's late times, one version
+ * for both: each waits about @d ns of accelerated time on one interface and
+ * returns 0, or -1 if the call failed.
+ */
+
+/* A pipe nobody writes to; the program opens it before it waits on it. */
+static int idle_pipe[2];
+
+static inline int do_nanosleep(int64_t d)
+{
+	struct timespec ts = ns_ts(d);
+
+	return nanosleep(&ts, NULL);
+}
+
+/*
+ * Arm a timerfd on @clk (@flags; first expiry after @value, then every
+ * @interval) and read it until @want expirations have passed.
+ */
+static inline int tfd_wait(clockid_t clk, int flags, int64_t value, int64_t interval,
+			   uint64_t want)
+{
+	struct itimerspec its = { ns_ts(interval), ns_ts(value) };
+	uint64_t n, got = 0;
+	int fd = timerfd_create(clk, 0);
+
+	if (fd < 0)
+		return -1;
+	if (flags & TFD_TIMER_ABSTIME)
+		its.it_value = ns_ts(clock_ns(clk) + value);
+	if (timerfd_settime(fd, flags, &its, NULL))
+		goto fail;
+	while (got < want) {
+		if (read(fd, &n, sizeof(n)) != sizeof(n))
+			goto fail;
+		got += n;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static inline int tfd_mono(int64_t d)
+{
+	return tfd_wait(CLOCK_MONOTONIC, 0, d, 0, 1);
+}
+
+static inline int do_poll(int64_t d)
+{
+	struct pollfd p = { .fd = idle_pipe[0], .events = POLLIN };
+
+	return poll(&p, 1, up_ms(d)) == 0 ? 0 : -1;
+}
+
+static inline int so_rcvtimeo(int64_t d)
+{
+	struct timeval tv = ns_tv(up_us(d));
+	int sv[2], ret = -1;
+	char c;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		return -1;
+	if (!setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
+	    recv(sv[0], &c, 1, 0) < 0 && errno == EAGAIN)
+		ret = 0;
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
 }
 
 #endif /* DYNACCEL_TEST_ACCEL_H */
