@@ -77,8 +77,10 @@
 #define RETRY_FACTOR	2.0
 #define RETRY_SLACK	0.01
 /*
- * A plan without an R=1 segment gets one at its end, as the baseline of
+ * A plan without an R=1 segment gets one at its start, as the baseline of
  * the comparison above: the same load in the same boot, at most this long.
+ * At the start, not the end: sleeps armed at R=1000 just before a drop to
+ * R=1 would last up to MAX_SLEEP_NS x 1000 and idle the baseline's load.
  */
 #define BASELINE_MAX_NS	(30 * NSEC_PER_SEC)
 
@@ -587,6 +589,16 @@ static void parse_args(int argc, char **argv)
 		ksft_exit_fail_msg("-n and -p go together\n");
 }
 
+/* The highest ratio of the plan. */
+static int plan_max(void)
+{
+	int i, rmax = 1;
+
+	for (i = 0; i < opt.nr_plan; i++)
+		rmax = opt.plan[i] > rmax ? opt.plan[i] : rmax;
+	return rmax;
+}
+
 /* hrtimer interrupt counters summed over the CPUs, from /proc/timer_list */
 struct hrt_stat {
 	unsigned long long irqs, retries, hangs;
@@ -643,10 +655,8 @@ static double hrt_rate(const struct hrt_stat *hs)
 static void hrt_check(const struct hrt_stat *seg)
 {
 	struct hrt_stat one = { 0 }, top = { 0 };
-	int i, rmax = 1;
+	int i, rmax = plan_max();
 
-	for (i = 0; i < opt.nr_plan; i++)
-		rmax = opt.plan[i] > rmax ? opt.plan[i] : rmax;
 	for (i = 0; i < opt.nr_plan; i++) {
 		struct hrt_stat *to = opt.plan[i] == 1 ? &one :
 				      opt.plan[i] == rmax ? &top : NULL;
@@ -669,26 +679,31 @@ static void hrt_check(const struct hrt_stat *seg)
 
 /*
  * Split the run into equal real segments, one per plan entry, and give a
- * plan that never visits R=1 a baseline segment at R=1 at its end, so that
+ * plan that never visits R=1 a baseline segment at R=1 before it, so that
  * every boot compares the hrtimer handler's extra passes (hrt_check()).
  */
 static void plan_segments(void)
 {
 	int i, has_one = 0;
+	int64_t seg = opt.real_ns / opt.nr_plan;
 
 	for (i = 0; i < opt.nr_plan; i++) {
-		opt.seg_ns[i] = opt.real_ns / opt.nr_plan;
+		opt.seg_ns[i] = seg;
 		has_one |= opt.plan[i] == 1;
 	}
 	if (has_one || !have_accel)
 		return;
 	if (opt.nr_plan == MAX_PLAN)
 		ksft_exit_fail_msg("a plan without R=1 has at most %d entries\n", MAX_PLAN - 1);
-	opt.plan[opt.nr_plan] = 1;
-	opt.seg_ns[opt.nr_plan] = opt.seg_ns[0] < BASELINE_MAX_NS ? opt.seg_ns[0] : BASELINE_MAX_NS;
-	ksft_print_msg("no R=1 segment in the plan: %lld real s at R=1 at its end as the baseline\n",
-		       (long long)(opt.seg_ns[opt.nr_plan] / NSEC_PER_SEC));
+	for (i = opt.nr_plan; i > 0; i--) {
+		opt.plan[i] = opt.plan[i - 1];
+		opt.seg_ns[i] = opt.seg_ns[i - 1];
+	}
+	opt.plan[0] = 1;
+	opt.seg_ns[0] = seg < BASELINE_MAX_NS ? seg : BASELINE_MAX_NS;
 	opt.nr_plan++;
+	ksft_print_msg("no R=1 segment in the plan: %lld real s at R=1 before it as the baseline\n",
+		       (long long)(opt.seg_ns[0] / NSEC_PER_SEC));
 }
 
 int main(int argc, char **argv)
@@ -716,8 +731,8 @@ int main(int argc, char **argv)
 	ksft_set_plan(8);
 	if (!have_accel)
 		ksft_print_msg("%s: not a dynaccel kernel: the load at R=1 only\n", ACCEL_SYSCTL);
-	plan_segments();
 
+	/* The idle machine at the plan's first ratio, then the baseline. */
 	if (have_accel)
 		accel_set(opt.plan[0]);
 	if (opt.idle_ns) {
@@ -726,6 +741,9 @@ int main(int argc, char **argv)
 			       opt.plan[0], (long long)(opt.idle_ns / NSEC_PER_SEC),
 			       irq_rate, busy_pct);
 	}
+	plan_segments();
+	if (have_accel)
+		accel_set(opt.plan[0]);
 
 	for (i = 0; i < NR_WRITERS; i++)
 		pthread_create(&writers[i], NULL, writer_main, (void *)(intptr_t)i);
@@ -776,7 +794,15 @@ int main(int argc, char **argv)
 	got_accel = (double)(mono_ns() - m_start);
 	want_accel += (double)(raw_ns() - prev_raw) * opt.plan[seg - 1];
 
+	/*
+	 * Wind down at the plan's highest ratio: a sleep armed at R=1000 and
+	 * left running after a drop to R=1 would otherwise hold the join for
+	 * up to MAX_SLEEP_NS x 1000 of real time. Raising the ratio only ends
+	 * sleeps sooner in real time, never early in accelerated time.
+	 */
 	atomic_store(&stop, true);
+	if (have_accel)
+		accel_try_set(plan_max());
 	for (i = 0; i < NR_SLEEPERS; i++)
 		pthread_join(sleepers[i], NULL);
 	pthread_join(loop, NULL);
