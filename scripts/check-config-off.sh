@@ -9,10 +9,13 @@
 #   scripts/check-config-off.sh     (make check-config-off; two kernel
 #                                    builds the first time, ~40 min here)
 #
-# An object is "identical" when its code and relocations are; "constants
-# only" when they differ in numbers alone (WARN's line numbers, string and
-# function offsets, as lines move in a patched file); "different" when an
-# instruction differs, which fails. Data sections are not compared.
+# Functions are compared by name, in any order (the compiler may lay them
+# out otherwise, or split a static function out of line once). An object is
+# "identical" when every function has the same instructions, constants and
+# relocations; "constants only" when they differ in numbers alone (WARN's
+# line numbers, string and function offsets, as lines move in a patched
+# file); "different" when an instruction differs, which fails. Data
+# sections are not compared.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kbuild.sh"
@@ -25,17 +28,22 @@ BASE_OBJ=$BUILD/bench/base/obj
 LOG=$BUILD/logs/check-config-off.log
 OUT=$BUILD/config-off
 
-# The code of one object: disassembly with relocations, without the line
-# that names the file.
+# The code of one object: its disassembly with relocations, function by
+# function in the order of their names, without the addresses (of each
+# instruction, and of jump targets with the symbol objdump guesses for
+# them: a relocation line names the real one).
 code() {
-	objdump -dr --no-show-raw-insn "$1" | sed -e '1,/file format/d'
+	objdump -dr --no-show-raw-insn "$1" | sed -e '1,/file format/d' |
+		awk '/^[0-9a-f]+ <.*>:$/ { name = $2 } name != "" { print name "\t" $0 }' |
+		sort -s -t"$(printf '\t')" -k1,1 | cut -f2- |
+		sed -E -e 's/^[0-9a-f]+ </</' -e 's/^[[:space:]]*[0-9a-f]+:/A:/' \
+			-e 's/[0-9a-f]+ <[^>]*>/J/g'
 }
 
-# The same with every number masked: addresses, jump targets, immediates
-# and offsets. What is left is the instructions and their registers.
+# The same with every other number masked too: immediates and offsets.
+# What is left is the instructions, their registers and relocation kinds.
 shape() {
-	code "$1" | sed -E -e 's/^ *[0-9a-f]+:/A:/' -e 's/0x[0-9a-f]+/N/g' \
-		-e 's/\b[0-9a-f]+ </N </g' -e 's/\b[0-9][0-9a-f]*\b/N/g'
+	code "$1" | sed -E -e 's/0x[0-9a-f]+/N/g' -e 's/\b[0-9][0-9a-f]*\b/N/g'
 }
 
 build_off() {
@@ -90,8 +98,9 @@ tap() {
 	if [ "$1" = 1 ]; then echo "ok $n_tap $2"; else echo "not ok $n_tap $2"; FAILED=1; fi
 }
 
+# The text segment of vmlinux (code and read-only data), as size(1) counts it.
 text_size() {
-	size -A "$1/vmlinux" | awk '$1 == ".text" { print $2 }'
+	size "$1/vmlinux" | awk 'NR == 2 { print $1 }'
 }
 
 main() {
@@ -108,7 +117,7 @@ main() {
 		"both kernels have the same configuration, CONFIG_DYNACCEL aside"
 	compare
 	tap "$([ "$(text_size "$BASE_OBJ")" = "$(text_size "$OBJ")" ] && echo 1 || echo 0)" \
-		"vmlinux .text: $(text_size "$BASE_OBJ") bytes unpatched, $(text_size "$OBJ") patched without CONFIG_DYNACCEL"
+		"vmlinux text: $(text_size "$BASE_OBJ") bytes unpatched, $(text_size "$OBJ") patched without CONFIG_DYNACCEL"
 	return "$FAILED"
 }
 
