@@ -22,7 +22,8 @@ set -euo pipefail
 
 OUT=$BUILD/soak
 IDLE_S=20
-# The kernel booted: dynaccel's, or with --base the unpatched one.
+# The kernel booted: dynaccel's, or with --base (BASE=1) the unpatched one.
+BASE=0
 KERNEL_IMAGE=$BUILD/bzImage
 
 # The ratio for the middle third: far from R, so the change is a big one.
@@ -34,7 +35,7 @@ run_one() {
 	local r=$1 secs=$2 mid name job
 	mid=$(middle_ratio "$r")
 	name=soak-r$r
-	if [ "$KERNEL_IMAGE" != "$BUILD/bzImage" ]; then
+	if [ "$BASE" = 1 ]; then
 		mid=1
 		name=soak-base-r$r
 	fi
@@ -103,15 +104,15 @@ pick_accel_name() {
 }
 
 main() {
-	local spec r secs status=0 t0 base=0
+	local spec r secs status=0 t0
 	if [ "${1:-}" = --base ]; then
-		base=1
+		BASE=1
 		shift
 	fi
 	local -a plan=("$@")
 	if [ ${#plan[@]} -eq 0 ]; then
 		plan=(1:300 200:300 1000:900)
-		[ "$base" = 0 ] || plan=(1:90)
+		[ "$BASE" = 0 ] || plan=(1:90)
 	fi
 	for spec in "${plan[@]}"; do
 		[[ "$spec" =~ ^([0-9]+):([0-9]+)$ ]] ||
@@ -120,10 +121,10 @@ main() {
 		if [ "$r" -lt 1 ] || [ "$r" -gt 1000 ]; then
 			die "ratio $r is outside 1..1000"
 		fi
-		[ "$base" = 0 ] || [ "$r" = 1 ] ||
+		[ "$BASE" = 0 ] || [ "$r" = 1 ] ||
 			die "the unpatched kernel (--base) runs at R=1 only, not '$spec'"
 	done
-	if [ "$base" = 1 ]; then
+	if [ "$BASE" = 1 ]; then
 		"$DYNACCEL_ROOT/bench/base-kernel.sh"
 		KERNEL_IMAGE=$BUILD/bench/bzImage-base
 		OUT=$BUILD/soak-base

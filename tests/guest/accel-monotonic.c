@@ -122,13 +122,6 @@ static void change_ratios(void)
 	}
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Whether the changes bent the slope without a jump. Over a write that
  * took C real ns, the clock may advance at most C at the faster of the two
@@ -144,7 +137,7 @@ static void check_jumps(void)
 
 	for (i = 0; i < CHANGES; i++)
 		cost[i] = changes[i].cost;
-	qsort(cost, CHANGES, sizeof(cost[0]), cmp_i64);
+	sort_i64(cost, CHANGES);
 	median = cost[CHANGES / 2];
 	for (i = 0; i < CHANGES; i++) {
 		const struct change *c = &changes[i];

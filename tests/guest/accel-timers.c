@@ -468,13 +468,6 @@ static const struct kind kinds[] = {
 };
 #define NR_KINDS	((int)(sizeof(kinds) / sizeof(kinds[0])))
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median real lateness of each kind at R=1, the reference of R > 1. */
 static int64_t late_r1[NR_KINDS];
 
@@ -506,7 +499,7 @@ static void check_kind(int i, int r, int64_t tick)
 		real_min = t1 - t0 < real_min ? t1 - t0 : real_min;
 		late[rep] = t1 - t0 - want_real;
 	}
-	qsort(late, REPS, sizeof(late[0]), cmp_i64);
+	sort_i64(late, REPS);
 	if (r == 1) {
 		late_r1[i] = late[REPS / 2] > 0 ? late[REPS / 2] : 0;
 		bound = LATE_REAL_NS;
@@ -524,7 +517,6 @@ static void check_kind(int i, int r, int64_t tick)
 
 int main(void)
 {
-	struct timespec res;
 	sigset_t set;
 	int64_t tick;
 	int i, j;
@@ -542,7 +534,7 @@ int main(void)
 	if (pipe(idle_pipe))
 		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
 
-	tick = clock_getres(CLOCK_MONOTONIC_COARSE, &res) ? 0 : ts_ns(&res);
+	tick = tick_ns();
 	/* R=1 comes first: it is the reference of every other ratio. */
 	for (i = 0; i < NR_RATIOS; i++) {
 		accel_set(accel_ratios[i]);

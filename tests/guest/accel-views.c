@@ -28,14 +28,11 @@ static double boottime_s(void)
 static void check_times(int r)
 {
 	long hz = sysconf(_SC_CLK_TCK);
-	struct timespec res;
+	int64_t t0, t1, tick = tick_ns(), step = NSEC_PER_SEC / hz / r;
 	struct tms t;
-	int64_t t0, t1, tick, step;
 	clock_t c0, c1;
 	double rate, tol;
 
-	tick = clock_getres(CLOCK_MONOTONIC_COARSE, &res) ? 0 : ts_ns(&res);
-	step = NSEC_PER_SEC / hz / r;
 	if (step < tick)
 		step = tick;
 

@@ -280,6 +280,31 @@ static inline double rate_tol(void)
 	return strcmp(accel_env(), "tcg") ? 0.001 : 0.01;
 }
 
+/*
+ * The real length of a kernel tick: the step of the coarse clocks, which
+ * the tick updates; 0 if unknown. Clocks and counters read from what the
+ * tick stored (coarse clocks, time(), jiffies) lag by up to this much.
+ */
+static inline int64_t tick_ns(void)
+{
+	struct timespec res;
+
+	return clock_getres(CLOCK_MONOTONIC_COARSE, &res) ? 0 : ts_ns(&res);
+}
+
+static inline int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort @n values in place, smallest first (for medians). */
+static inline void sort_i64(int64_t *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
+}
+
 /* Relative error of @got against @want. */
 static inline double rel_err(double got, double want)
 {
