@@ -46,13 +46,15 @@ kernel: source
 accelctl: deps
 	@$(MAKE) -s -C tools/accelctl O=$(abspath $(BUILD)) all
 
-initramfs: source accelctl
+# After the kernel: the test modules are built against it.
+initramfs: source kernel accelctl
 	@$(SCRIPTS)/initramfs.sh
 
 check: all
 	@$(SCRIPTS)/check.sh $(SUITES)
 
-check-host: deps accelctl
+# The timeout call-site check reads the test kernel's objects.
+check-host: deps accelctl kernel
 	@$(SCRIPTS)/check.sh --host-only
 
 check-guest: all

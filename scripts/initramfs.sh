@@ -2,9 +2,11 @@
 # Build the test guest's initramfs, build/initramfs.cpio.gz: Debian's static
 # busybox and the guest system of guest/ (init, the suite runner and its
 # real-time limit), the in-guest tests of tests/guest and the kernel's own
-# timers selftests, all linked statically.
+# timers selftests, all linked statically, and the test modules of
+# tests/modules built against the test kernel (build/obj).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/kbuild.sh"
 
 TREE=$BUILD/linux
 GUEST=$BUILD/guest
@@ -29,11 +31,29 @@ build_tests() {
 		die "building the in-guest tests failed; see $LOG"
 }
 
+# The test modules, built in a copy of tests/modules so that kbuild's
+# output stays out of the source tree.
+build_modules() {
+	local out=$GUEST/modules
+	[ -f "$BUILD/obj/Module.symvers" ] ||
+		die "no test kernel in build/obj to build the test modules against; run scripts/kernel.sh first"
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp "$DYNACCEL_ROOT"/tests/modules/Kbuild "$DYNACCEL_ROOT"/tests/modules/*.c "$out/"
+	if ! kmake "$TREE" "$BUILD/obj" M="$out" W=1 modules >"$out/build.log" 2>&1; then
+		cat "$out/build.log" >>"$LOG"
+		die "building the test modules failed; see $LOG"
+	fi
+	cat "$out/build.log" >>"$LOG"
+	! grep -q "warning:" "$out/build.log" ||
+		die "the test modules build with warnings; see $LOG"
+}
+
 populate() {
 	local f
 	rm -rf "$ROOT"
 	mkdir -p "$ROOT"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,usr/bin,usr/sbin}
-	mkdir -p "$LIB/bin" "$LIB/ksft-timers"
+	mkdir -p "$LIB/bin" "$LIB/ksft-timers" "$LIB/modules"
 	install -m 0755 /bin/busybox "$ROOT/bin/busybox"
 	install -m 0755 "$DYNACCEL_ROOT/guest/init" "$ROOT/init"
 	install -m 0755 "$DYNACCEL_ROOT/guest/run-suites" "$LIB/run-suites"
@@ -47,6 +67,9 @@ populate() {
 	done
 	for f in "$GUEST/ksft-timers"/*; do
 		install -m 0755 "$f" "$LIB/ksft-timers/"
+	done
+	for f in "$GUEST/modules"/*.ko; do
+		install -m 0644 "$f" "$LIB/modules/"
 	done
 	if [ -x "$BUILD/accelctl" ]; then
 		install -m 0755 "$BUILD/accelctl" "$ROOT/usr/sbin/accelctl"
@@ -67,6 +90,7 @@ main() {
 	: >"$LOG"
 	build_kselftests
 	build_tests
+	build_modules
 	populate
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$BUILD/initramfs.cpio.gz.tmp"

@@ -26,6 +26,11 @@
 #                        nothing else: no frame ever leaves QEMU
 #   harness.tsc=watched  no tsc=reliable under TCG: the clocksource watchdog
 #                        checks the TSC as it would on hardware
+#   harness.zoo=1        the device zoo: one fresh ext4 disk (labelled
+#                        zoo-NAME) on each of AHCI (sata), virtio-scsi
+#                        (scsi), NVMe (nvme), usb-storage (usb) and UAS (uas)
+#                        behind xHCI, and two e1000e NICs joined by a QEMU
+#                        hub of their own (disks under build/state/zoo/)
 #
 # Exit status: the job's exit status; 124 when the guest timed out or did
 # not finish its job; 125 on harness errors (bad arguments, no kernel or
@@ -109,6 +114,26 @@ qemu_base() {
 		args+=(-netdev hubport,id=nic0,hubid=0 -device virtio-net-pci,netdev=nic0
 			-netdev hubport,id=nic1,hubid=0 -device virtio-net-pci,netdev=nic1)
 	fi
+	if [[ " $APPEND " == *" harness.zoo=1 "* ]]; then
+		local z=$BUILD/state/zoo
+		# shellcheck disable=SC2054 # QEMU option values have commas
+		args+=(-device ahci,id=ahci0
+			-drive "file=$z/sata.img,format=raw,if=none,id=zsata"
+			-device ide-hd,drive=zsata,bus=ahci0.0
+			-device virtio-scsi-pci,id=vscsi0
+			-drive "file=$z/scsi.img,format=raw,if=none,id=zscsi"
+			-device scsi-hd,drive=zscsi,bus=vscsi0.0
+			-drive "file=$z/nvme.img,format=raw,if=none,id=znvme"
+			-device nvme,serial=dynaccel-zoo,drive=znvme
+			-device qemu-xhci,id=xhci0
+			-drive "file=$z/usb.img,format=raw,if=none,id=zusb"
+			-device usb-storage,bus=xhci0.0,drive=zusb
+			-device usb-uas,id=uas0,bus=xhci0.0
+			-drive "file=$z/uas.img,format=raw,if=none,id=zuas"
+			-device scsi-hd,bus=uas0.0,scsi-id=0,lun=0,drive=zuas
+			-netdev hubport,id=e0,hubid=1 -device e1000e,netdev=e0
+			-netdev hubport,id=e1,hubid=1 -device e1000e,netdev=e1)
+	fi
 	if [ "$accel" = kvm ]; then
 		args+=(-accel kvm -cpu host)
 	else
@@ -154,6 +179,19 @@ pick_accel() {
 	fi
 }
 
+# Fresh file systems for the zoo's disks, found in the guest by label.
+ZOO_DISKS="sata scsi nvme usb uas"
+make_zoo_disks() {
+	local d
+	mkdir -p "$BUILD/state/zoo"
+	for d in $ZOO_DISKS; do
+		rm -f "$BUILD/state/zoo/$d.img"
+		truncate -s 256M "$BUILD/state/zoo/$d.img"
+		mkfs.ext4 -q -F -L "zoo-$d" "$BUILD/state/zoo/$d.img" >/dev/null ||
+			die "mkfs.ext4 of the zoo disk $d failed"
+	done
+}
+
 INITRD_RUN=''
 cleanup() {
 	[ -z "$INITRD_RUN" ] || rm -f "$INITRD_RUN"
@@ -165,6 +203,7 @@ main() {
 
 	parse_args "$@"
 	mkdir -p "$BUILD/logs"
+	[[ " $APPEND " != *" harness.zoo=1 "* ]] || make_zoo_disks
 	accel=$(pick_accel)
 	mapfile -t base < <(qemu_base "$accel")
 	console=$BUILD/logs/$NAME-console.log

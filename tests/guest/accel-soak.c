@@ -5,9 +5,10 @@
  * For a stretch of real time, at a plan of ratios applied in equal real
  * segments (so the ratio changes in the middle of the run), the guest does
  * what long-term tests do to a machine at once:
- *  - fsync-heavy writes of checksummed data to a file system, each file
- *    read back with O_DIRECT (from the disk, not the page cache) and
- *    verified, and every file left verified again at the end;
+ *  - fsync-heavy writes of checksummed data to a file system (or to each
+ *    of several, one per disk controller), each file read back with
+ *    O_DIRECT (from the disk, not the page cache) and verified, and every
+ *    file left verified again at the end;
  *  - TCP streams over loopback and, given a network namespace joined by
  *    veth, between two namespaces, every byte echoed back and compared;
  *  - many threads sleeping on hrtimer-based timers of random length (1 to
@@ -26,7 +27,7 @@
  * The kernel log is judged afterwards by dmesg-clean (guest/soak runs it).
  * The last line is "# soak-figures: key=value ..." for scripts/soak.sh.
  *
- *   accel-soak [-t REAL_S] [-r R1,R2,...] [-d DIR] [-n NETNS_PID -p ADDR]
+ *   accel-soak [-t REAL_S] [-r R1,R2,...] [-d DIR]... [-n NETNS_PID -p ADDR]
  *              [-i IDLE_S]
  */
 #include <arpa/inet.h>
@@ -50,7 +51,8 @@
 #define BLOCK_SIZE	(64 * 1024)
 #define FILE_BLOCKS	16		/* 1 MiB files */
 #define KEEP_FILES	8		/* per writer, verified again at the end */
-#define NR_WRITERS	2
+#define NR_WRITERS	2		/* per directory, if there is one */
+#define MAX_DIRS	8		/* one writer each */
 #define NR_SLEEPERS	16
 #define NET_CHUNK	(16 * 1024)
 #define VETH_PORT	5201
@@ -97,13 +99,14 @@ static struct {
 	int plan[MAX_PLAN];
 	int64_t seg_ns[MAX_PLAN];	/* real length of each segment */
 	int nr_plan;
-	const char *dir;
+	const char *dirs[MAX_DIRS];
+	int nr_dirs;
+	int nr_writers;
 	pid_t netns_pid;
 	const char *peer;
 	int64_t idle_ns;
 } opt = {
 	.real_ns = 60 * NSEC_PER_SEC,
-	.dir = "/mnt/disk",
 };
 
 static atomic_bool stop;
@@ -119,6 +122,18 @@ static struct {
 	atomic_uint early;
 	atomic_llong worst_early_ns;
 } st;
+
+/* The same per directory, for the figures of each disk */
+static struct {
+	atomic_ullong written, verified;
+	atomic_uint mismatches, io_errors;
+} dst[MAX_DIRS];
+
+/* Writers share the directories: with one, NR_WRITERS of them. */
+static int writer_dir(int writer)
+{
+	return writer % opt.nr_dirs;
+}
 
 static char first_error[256];
 static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -159,18 +174,20 @@ static uint64_t block_seed(int writer, unsigned int file, int block)
 
 static void file_name(char *buf, size_t len, int writer, unsigned int file)
 {
-	snprintf(buf, len, "%s/soak-w%d-%06u", opt.dir, writer, file);
+	snprintf(buf, len, "%s/soak-w%d-%06u", opt.dirs[writer_dir(writer)], writer, file);
 }
 
 /* Write one file, a fdatasync() after every block: journal commits galore. */
 static int write_file(int writer, unsigned int file, uint64_t *buf)
 {
+	int d = writer_dir(writer);
 	char name[256];
 	int fd, b;
 
 	file_name(name, sizeof(name), writer, file);
 	fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
+		atomic_fetch_add(&dst[d].io_errors, 1);
 		note_error(&st.io_errors, "open %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -178,13 +195,16 @@ static int write_file(int writer, unsigned int file, uint64_t *buf)
 		fill_pattern(buf, BLOCK_SIZE, block_seed(writer, file, b));
 		if (pwrite(fd, buf, BLOCK_SIZE, (off_t)b * BLOCK_SIZE) != BLOCK_SIZE ||
 		    fdatasync(fd)) {
+			atomic_fetch_add(&dst[d].io_errors, 1);
 			note_error(&st.io_errors, "write %s: %s", name, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		atomic_fetch_add(&st.written, BLOCK_SIZE);
+		atomic_fetch_add(&dst[d].written, BLOCK_SIZE);
 	}
 	if (fsync(fd) || close(fd)) {
+		atomic_fetch_add(&dst[d].io_errors, 1);
 		note_error(&st.io_errors, "fsync %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -195,26 +215,31 @@ static int write_file(int writer, unsigned int file, uint64_t *buf)
 /* Read a file back past the page cache and compare it with its pattern. */
 static void verify_file(int writer, unsigned int file, uint64_t *buf, uint64_t *want)
 {
+	int d = writer_dir(writer);
 	char name[256];
 	int fd, b;
 
 	file_name(name, sizeof(name), writer, file);
 	fd = open(name, O_RDONLY | O_DIRECT);
 	if (fd < 0) {
+		atomic_fetch_add(&dst[d].io_errors, 1);
 		note_error(&st.io_errors, "open %s: %s", name, strerror(errno));
 		return;
 	}
 	for (b = 0; b < FILE_BLOCKS; b++) {
 		if (pread(fd, buf, BLOCK_SIZE, (off_t)b * BLOCK_SIZE) != BLOCK_SIZE) {
+			atomic_fetch_add(&dst[d].io_errors, 1);
 			note_error(&st.io_errors, "read %s: %s", name, strerror(errno));
 			break;
 		}
 		fill_pattern(want, BLOCK_SIZE, block_seed(writer, file, b));
 		if (memcmp(buf, want, BLOCK_SIZE)) {
+			atomic_fetch_add(&dst[d].mismatches, 1);
 			note_error(&st.mismatches, "%s block %d differs", name, b);
 			continue;
 		}
 		atomic_fetch_add(&st.verified, BLOCK_SIZE);
+		atomic_fetch_add(&dst[d].verified, BLOCK_SIZE);
 	}
 	close(fd);
 }
@@ -566,7 +591,9 @@ static void parse_args(int argc, char **argv)
 			parse_plan(optarg);
 			break;
 		case 'd':
-			opt.dir = optarg;
+			if (opt.nr_dirs == MAX_DIRS)
+				ksft_exit_fail_msg("at most %d directories (-d)\n", MAX_DIRS);
+			opt.dirs[opt.nr_dirs++] = optarg;
 			break;
 		case 'n':
 			opt.netns_pid = atoi(optarg);
@@ -580,11 +607,14 @@ static void parse_args(int argc, char **argv)
 				ksft_exit_fail_msg("-i takes whole real seconds\n");
 			break;
 		default:
-			ksft_exit_fail_msg("usage: accel-soak [-t REAL_S] [-r R1,R2,...] [-d DIR] [-n NETNS_PID -p ADDR] [-i IDLE_S]\n");
+			ksft_exit_fail_msg("usage: accel-soak [-t REAL_S] [-r R1,R2,...] [-d DIR]... [-n NETNS_PID -p ADDR] [-i IDLE_S]\n");
 		}
 	}
 	if (!opt.nr_plan)
 		opt.plan[opt.nr_plan++] = ratio_now();
+	if (!opt.nr_dirs)
+		opt.dirs[opt.nr_dirs++] = "/mnt/disk";
+	opt.nr_writers = opt.nr_dirs == 1 ? NR_WRITERS : opt.nr_dirs;
 	if (!!opt.netns_pid != !!opt.peer)
 		ksft_exit_fail_msg("-n and -p go together\n");
 }
@@ -708,7 +738,9 @@ static void plan_segments(void)
 
 int main(int argc, char **argv)
 {
-	pthread_t writers[NR_WRITERS], sleepers[NR_SLEEPERS], loop, veth;
+	pthread_t writers[MAX_DIRS > NR_WRITERS ? MAX_DIRS : NR_WRITERS];
+	pthread_t sleepers[NR_SLEEPERS], loop, veth;
+	bool disks_ok = true;
 	int64_t t_start, m_start, seg_end, last_mono, now_mono, now_raw;
 	int64_t prev_raw, backwards = 0;
 	unsigned long long samples = 0;
@@ -724,8 +756,9 @@ int main(int argc, char **argv)
 		if (opt.plan[i] != 1)
 			accel_require();
 	boot_ratio = have_accel ? accel_get() : 1;
-	if (mkdir(opt.dir, 0755) && errno != EEXIST)
-		ksft_exit_fail_msg("%s: %s\n", opt.dir, strerror(errno));
+	for (i = 0; i < opt.nr_dirs; i++)
+		if (mkdir(opt.dirs[i], 0755) && errno != EEXIST)
+			ksft_exit_fail_msg("%s: %s\n", opt.dirs[i], strerror(errno));
 
 	ksft_print_header();
 	ksft_set_plan(8);
@@ -745,7 +778,7 @@ int main(int argc, char **argv)
 	if (have_accel)
 		accel_set(opt.plan[0]);
 
-	for (i = 0; i < NR_WRITERS; i++)
+	for (i = 0; i < opt.nr_writers; i++)
 		pthread_create(&writers[i], NULL, writer_main, (void *)(intptr_t)i);
 	for (i = 0; i < NR_SLEEPERS; i++)
 		pthread_create(&sleepers[i], NULL, sleeper_main, (void *)(intptr_t)i);
@@ -816,11 +849,20 @@ int main(int argc, char **argv)
 			note_error(&st.net_errors, "veth server in namespace of %d failed",
 				   opt.netns_pid);
 	}
-	for (i = 0; i < NR_WRITERS; i++)
+	for (i = 0; i < opt.nr_writers; i++)
 		pthread_join(writers[i], NULL);
 
-	ksft_test_result(!st.io_errors && !st.mismatches && st.verified > 0,
-			 "disk: %llu files, %.1f MiB written with fdatasync every 64 KiB, %.1f MiB read back with O_DIRECT and verified, %u mismatches, %u I/O errors%s%s\n",
+	/* Every disk did its share: none may stall while the others run */
+	for (i = 0; i < opt.nr_dirs; i++) {
+		ksft_print_msg("disk %s: %.1f MiB written, %.1f MiB verified, %u mismatches, %u I/O errors\n",
+			       opt.dirs[i], dst[i].written / 1048576.0,
+			       dst[i].verified / 1048576.0, dst[i].mismatches, dst[i].io_errors);
+		if (!dst[i].verified)
+			disks_ok = false;
+	}
+	ksft_test_result(!st.io_errors && !st.mismatches && disks_ok,
+			 "disk (%d %s): %llu files, %.1f MiB written with fdatasync every 64 KiB, %.1f MiB read back with O_DIRECT and verified, %u mismatches, %u I/O errors%s%s\n",
+			 opt.nr_dirs, opt.nr_dirs > 1 ? "file systems, each verified some" : "file system",
 			 (unsigned long long)st.files, st.written / 1048576.0,
 			 st.verified / 1048576.0, st.mismatches, st.io_errors,
 			 first_error[0] ? ": " : "", first_error);
@@ -863,6 +905,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.loop_bytes, (unsigned long long)st.veth_bytes,
 	       (unsigned long long)st.timers, st.early, changes, hrt_all.irqs,
 	       hrt_all.retries, hrt_all.hangs);
+	for (i = 0; i < opt.nr_dirs; i++)
+		printf("# soak-disk: dir=%s written_bytes=%llu verified_bytes=%llu mismatches=%u io_errors=%u\n",
+		       opt.dirs[i], (unsigned long long)dst[i].written,
+		       (unsigned long long)dst[i].verified, dst[i].mismatches, dst[i].io_errors);
 	if (have_accel)
 		accel_set(boot_ratio);
 	ksft_finished();

@@ -17,6 +17,7 @@ clocksource instability|(clocksource.*(unstable|watchdog)|Marking clocksource|ti
 hrtimer hang|hrtimer: interrupt took
 timekeeping adjust warning|Adjusting .* more than
 I/O error or timeout|(I/O error|timed out|timeout)
+device reset or error handling|(hard resetting link|exception Emask|SError:|resetting|reset (high|full|super|low|wireless)[- ]?speed|Reset adapter|task abort|abort(ing)? (cmd|command)|keep-?alive)
 '
 
 # Under TCG each vCPU is a host thread. When the host preempts one inside
