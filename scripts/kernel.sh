@@ -32,6 +32,10 @@ main() {
 	: >"$LOG"
 	configure
 	kbuild_bzimage "$TREE" "$OBJ" "$LOG" "the test kernel"
+	# The modules too: their Module.symvers is what the test modules of
+	# tests/modules are built against (scripts/initramfs.sh).
+	kmake "$TREE" "$OBJ" -j"$(make_jobs)" modules >>"$LOG" 2>&1 ||
+		die "building the test kernel's modules failed; see $LOG"
 	# Through a temporary name: a guest booting meanwhile never sees half
 	# an image.
 	cp "$OBJ/arch/x86/boot/bzImage" "$BUILD/bzImage.tmp"
