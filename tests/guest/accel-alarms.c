@@ -52,7 +52,10 @@ struct fault {
  *   switched since a check at least T = 3 s before: T <= delay <= T + 2 I.
  * - lockup: the per-CPU hrtimer samples every 2 x thresh / 5 = 0.8 s and
  *   reports when the CPU's watchdog thread last ran more than 2 x thresh
- *   = 4 s ago, which may be a sample before the fault began.
+ *   = 4 s ago, which may be a sample before the fault began. Its stamps
+ *   count units of 2^30 ns (get_timestamp()), and "more than 4" means 5
+ *   units after the stamp, itself rounded down: up to 5 units (5.37 s)
+ *   after the fault began, plus a sample (0.8 s): 6.17 s.
  * - rcu: the grace period starts after the fault began and is reported
  *   T = 3 s later, at the next tick that checks.
  * - wq: the timer fires every T = 3 s and reports a pool whose pending
@@ -63,7 +66,7 @@ static struct fault faults[] = {
 		{ "/proc/sys/kernel/hung_task_timeout_secs", "3" },
 		{ "/proc/sys/kernel/hung_task_check_interval_secs", "1" },
 	} },
-	{ "lockup", "soft lockup", 7, 3200, 4800, {
+	{ "lockup", "soft lockup", 8, 3200, 6170, {
 		{ "/proc/sys/kernel/watchdog_thresh", "2" },
 	} },
 	{ "rcu", "stall", 6, 3000, 4000, {
