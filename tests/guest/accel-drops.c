@@ -51,7 +51,7 @@ static int64_t median(int64_t *v, int n)
 	return v[n / 2];
 }
 
-/* A datagram socket whose receive times out after @d accelerated ns. */
+/* A socket pair of @type whose sv[0] receive times out after @d accelerated ns. */
 static int rcvtimeo_socket(int type, int64_t d, int sv[2])
 {
 	struct timeval tv = ns_tv(up_us(d));
