@@ -9,8 +9,9 @@ C file whose object is in the build directory. Its domain comes from the
 rule, in this order:
 
   real (central)   a wait the series makes real for every caller: msleep(),
-                   usleep_range(), ssleep(), fsleep(), the delay loops and
-                   the read*_poll_timeout() family
+                   usleep_range(), ssleep(), fsleep(), the delay loops, the
+                   read*_poll_timeout() family and completion timeouts
+                   (wait_for_completion*_timeout())
   real (dynaccel)  the line uses a dynaccel helper (real jiffies, a real
                    timeout, a guard)
   decided          listed with its domain and reason in the decisions file
@@ -48,11 +49,11 @@ CENTRAL_REAL = re.compile(
     r"\b(msleep|msleep_interruptible|ssleep|usleep_range|usleep_range_state|"
     r"usleep_idle_range|fsleep|udelay|mdelay|ndelay|"
     r"\w*read\w*_poll_timeout(_atomic)?|regmap\w*_poll_timeout(_atomic)?|"
-    r"read\w*_poll_timeout)\s*\(")
+    r"read\w*_poll_timeout|wait_for_completion\w*timeout)\s*\(")
 
 CANDIDATE = re.compile(
     r"\b(schedule_timeout\w*|schedule_hrtimeout\w*|"
-    r"wait_for_completion\w*timeout|wait_event\w*timeout|"
+    r"wait_event\w*timeout|"
     r"mod_timer|add_timer|timer_reduce|"
     r"queue_delayed_work(_on)?|mod_delayed_work(_on)?|schedule_delayed_work(_on)?|"
     r"hrtimer_start\w*|"
