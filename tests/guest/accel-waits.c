@@ -1,28 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * accel-waits: a completion timeout lasts its real time at any ratio and
- * across ratio changes (docs/contract.md 3, Documentation/timers/dynaccel.rst
- * "Which waits are real").
+ * accel-waits: the waits of the real domain last their real time at any
+ * ratio and across ratio changes (docs/contract.md 3,
+ * Documentation/timers/dynaccel.rst "Which waits are real").
  *
- * A completion's timeout guards against an event that never comes: an ATA
- * internal command, a SCSI error handling command, a USB control message.
- * At R=1000 an accelerated 1 s timeout would last 1 ms of real time. The
- * test module dynaccel-waits.ko (tests/modules) waits WAIT_MS for a
- * completion that never comes and logs the real time the wait took
- * (CLOCK_MONOTONIC_RAW); each case loads it once:
+ * A completion's timeout guards against an event that never comes (an ATA
+ * internal command, a SCSI error handling command, a USB control message);
+ * a real timer or delayed work times hardware (libata's NCQ drain, the
+ * xHCI command timeout, e1000e's watchdog, USB hub power-on delays). At
+ * R=1000 an accelerated 1 s wait would last 1 ms of real time. The test
+ * module dynaccel-waits.ko (tests/modules) waits WAIT_MS with one of them
+ * and logs the real time the wait took (CLOCK_MONOTONIC_RAW); each case
+ * loads it once:
  *
- *   1. at R=1;
- *   2. at R=1000;
- *   3. at R=1000, the I/O variant (wait_for_completion_io_timeout());
- *   4. armed at R=1000, with R dropped to 1 CHANGE_AFTER into the wait: a
- *      timeout converted once at 1000 would end long before the drop;
- *   5. armed at R=1, with R raised to 1000 CHANGE_AFTER into the wait: one
- *      converted once at 1 would end right after the rise.
+ *   - at R=1 and at R=1000;
+ *   - armed at R=1000, with R dropped to 1 CHANGE_AFTER into the wait: a
+ *     wait converted once at 1000 would end long before the drop;
+ *   - armed at R=1, with R raised to 1000 CHANGE_AFTER into the wait: one
+ *     converted once at 1 would end right after the rise.
  *
  * Each must last at least WAIT_MS of real time (a guard never fires before
  * its threshold) and at most WAIT_MS plus SLACK_MS (two real ticks, the
- * jiffy the timeout is rounded to and the hrtimer slack, and the load of
- * the module under emulation).
+ * jiffy the wait is rounded to, the hrtimer slack, and the load of the
+ * module under emulation).
  */
 #include <pthread.h>
 #include <sys/wait.h>
@@ -42,7 +42,7 @@ static int run(const char *cmd)
 }
 
 struct load {
-	bool io;
+	const char *kind;
 	int status;
 };
 
@@ -51,7 +51,7 @@ static void *load_module(void *arg)
 	struct load *l = arg;
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "insmod %s ms=%d io=%d", MODULE_PATH, WAIT_MS, l->io);
+	snprintf(cmd, sizeof(cmd), "insmod %s ms=%d kind=%s", MODULE_PATH, WAIT_MS, l->kind);
 	l->status = run(cmd);
 	return NULL;
 }
@@ -67,7 +67,7 @@ static int64_t last_wait_ms(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "dynaccel_waits: ms="))
+		if (strstr(line, "dynaccel_waits: kind="))
 			snprintf(last, sizeof(last), "%s", line);
 	pclose(f);
 	p = strstr(last, "real_ns=");
@@ -78,12 +78,18 @@ static int64_t last_wait_ms(void)
 }
 
 /* Load the module at ratio @from, change to @to after CHANGE_AFTER if not 0. */
-static void wait_case(const char *name, int from, int to, bool io)
+static void wait_case(const char *kind, int from, int to)
 {
-	struct load l = { .io = io };
+	struct load l = { .kind = kind };
+	char name[64];
 	pthread_t t;
 	int64_t ms;
 
+	if (to)
+		snprintf(name, sizeof(name), "%s, %s %d -> %d", kind,
+			 to < from ? "drop" : "rise", from, to);
+	else
+		snprintf(name, sizeof(name), "%s, R=%d", kind, from);
 	accel_set(from);
 	if (pthread_create(&t, NULL, load_module, &l))
 		ksft_exit_fail_msg("pthread_create\n");
@@ -99,21 +105,26 @@ static void wait_case(const char *name, int from, int to, bool io)
 	}
 	ms = last_wait_ms();
 	ksft_test_result(ms >= WAIT_MS && ms <= WAIT_MS + SLACK_MS,
-			 "%s: a %d ms completion timeout lasted %lld ms of real time (want %d..%d)\n",
+			 "%s: a %d ms wait lasted %lld ms of real time (want %d..%d)\n",
 			 name, WAIT_MS, (long long)ms, WAIT_MS, WAIT_MS + SLACK_MS);
 }
 
 int main(void)
 {
+	static const char * const kinds[] = { "completion", "timer", "dwork" };
+	unsigned int i;
+
 	ksft_print_header();
 	accel_require();
-	ksft_set_plan(5);
+	ksft_set_plan(1 + 4 * 3);
 
-	wait_case("R=1", 1, 0, false);
-	wait_case("R=1000", 1000, 0, false);
-	wait_case("R=1000, io", 1000, 0, true);
-	wait_case("drop 1000 -> 1", 1000, 1, false);
-	wait_case("rise 1 -> 1000", 1, 1000, false);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		wait_case(kinds[i], 1, 0);
+		wait_case(kinds[i], 1000, 0);
+		wait_case(kinds[i], 1000, 1);
+		wait_case(kinds[i], 1, 1000);
+	}
+	wait_case("io", 1000, 0);
 
 	ksft_finished();
 }

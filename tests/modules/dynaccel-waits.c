@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dynaccel-waits: a completion timeout timed in real time, for
+ * dynaccel-waits: waits of the real domain timed in real time, for
  * tests/guest/accel-waits.c.
  *
- * Loaded with ms=N, it waits for a completion that never comes, with a
- * timeout of N ms (wait_for_completion_timeout(), or with io=1
- * wait_for_completion_io_timeout()), and logs one line:
+ * Loaded with ms=N and kind=K, it waits N ms and logs one line:
  *
- *   dynaccel_waits: ms=N io=0|1 ret=J real_ns=X accel_ns=Y
+ *   dynaccel_waits: kind=K ms=N real_ns=X accel_ns=Y
  *
- * X is measured with CLOCK_MONOTONIC_RAW and Y with CLOCK_MONOTONIC.
- * Completion timeouts are guards, so X should be N ms at any ratio and
- * across ratio changes (Documentation/timers/dynaccel.rst, "Which waits are
- * real"). Loading returns when the wait ends.
+ * X is measured with CLOCK_MONOTONIC_RAW and Y with CLOCK_MONOTONIC; the
+ * load returns when the wait ends. The kinds:
+ *
+ *   completion	wait_for_completion_timeout() on a completion that never
+ *		comes (a guard: ATA internal commands, USB control messages)
+ *   io		the same with wait_for_completion_io_timeout()
+ *   timer	a real timer_list timer (timer_set_real()) armed N ms ahead
+ *		(libata's NCQ drain, e1000e's watchdog)
+ *   dwork	a delayed work with a real timer, queued N ms ahead (the xHCI
+ *		command timeout, USB hub power-on delays)
+ *
+ * Each should take N ms of real time at any ratio and across ratio
+ * changes (Documentation/timers/dynaccel.rst, "Which waits are real").
  *
  * Only for test kernels: it is built by scripts/initramfs.sh.
  */
@@ -21,44 +28,83 @@
 #include <linux/completion.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
 
 static uint ms = 1000;
 module_param(ms, uint, 0444);
-MODULE_PARM_DESC(ms, "timeout of the wait in ms (1..60000)");
+MODULE_PARM_DESC(ms, "length of the wait in ms (1..60000)");
 
-static bool io;
-module_param(io, bool, 0444);
-MODULE_PARM_DESC(io, "wait with wait_for_completion_io_timeout()");
+static char *kind = "completion";
+module_param(kind, charp, 0444);
+MODULE_PARM_DESC(kind, "completion, io, timer or dwork");
+
+/* 0 leaves the timers accelerated: shows that the test catches that */
+static bool real = true;
+module_param(real, bool, 0444);
+MODULE_PARM_DESC(real, "mark the timer and the delayed work real (default 1)");
+
+static DECLARE_COMPLETION(fired);
+static struct timer_list timer;
+static struct delayed_work dwork;
+
+static void timer_fn(struct timer_list *t)
+{
+	complete(&fired);
+}
+
+static void dwork_fn(struct work_struct *w)
+{
+	complete(&fired);
+}
 
 static int __init waits_init(void)
 {
 	DECLARE_COMPLETION_ONSTACK(never);
-	unsigned long timeout, ret;
+	unsigned long j = msecs_to_jiffies(ms);
 	u64 raw, mono;
 
 	if (!ms || ms > 60000)
 		return -EINVAL;
-	timeout = msecs_to_jiffies(ms);
+
+	timer_setup(&timer, timer_fn, 0);
+	INIT_DELAYED_WORK(&dwork, dwork_fn);
+	if (real) {
+		timer_set_real(&timer);
+		timer_set_real(&dwork.timer);
+	}
 
 	raw = ktime_get_raw_ns();
 	mono = ktime_get_ns();
-	if (io)
-		ret = wait_for_completion_io_timeout(&never, timeout);
-	else
-		ret = wait_for_completion_timeout(&never, timeout);
+	if (!strcmp(kind, "completion")) {
+		wait_for_completion_timeout(&never, j);
+	} else if (!strcmp(kind, "io")) {
+		wait_for_completion_io_timeout(&never, j);
+	} else if (!strcmp(kind, "timer")) {
+		mod_timer(&timer, timer_jiffies(&timer) + j);
+		wait_for_completion(&fired);
+	} else if (!strcmp(kind, "dwork")) {
+		queue_delayed_work(system_wq, &dwork, j);
+		wait_for_completion(&fired);
+	} else {
+		return -EINVAL;
+	}
 	raw = ktime_get_raw_ns() - raw;
 	mono = ktime_get_ns() - mono;
 
-	pr_info("ms=%u io=%d ret=%lu real_ns=%llu accel_ns=%llu\n", ms, io, ret, raw, mono);
+	pr_info("kind=%s ms=%u real_ns=%llu accel_ns=%llu\n", kind, ms, raw, mono);
 	return 0;
 }
 
 static void __exit waits_exit(void)
 {
+	timer_shutdown_sync(&timer);
+	cancel_delayed_work_sync(&dwork);
 }
 
 module_init(waits_init);
 module_exit(waits_exit);
-MODULE_DESCRIPTION("dynaccel test: a completion timeout in real time");
+MODULE_DESCRIPTION("dynaccel test: waits of the real domain in real time");
 MODULE_LICENSE("GPL");
