@@ -10,8 +10,9 @@ rule, in this order:
 
   real (central)   a wait the series makes real for every caller: msleep(),
                    usleep_range(), ssleep(), fsleep(), the delay loops, the
-                   read*_poll_timeout() family and completion timeouts
-                   (wait_for_completion*_timeout())
+                   read*_poll_timeout() family, completion timeouts
+                   (wait_for_completion*_timeout()) and the *_timeout_real()
+                   waits (schedule_timeout_real(), wait_event_timeout_real())
   real (dynaccel)  the line uses a dynaccel helper (real jiffies, a real
                    timeout, a guard)
   decided          listed with its domain and reason in the decisions file
@@ -49,7 +50,7 @@ CENTRAL_REAL = re.compile(
     r"\b(msleep|msleep_interruptible|ssleep|usleep_range|usleep_range_state|"
     r"usleep_idle_range|fsleep|udelay|mdelay|ndelay|"
     r"\w*read\w*_poll_timeout(_atomic)?|regmap\w*_poll_timeout(_atomic)?|"
-    r"read\w*_poll_timeout|wait_for_completion\w*timeout)\s*\(")
+    r"read\w*_poll_timeout|wait_for_completion\w*timeout|\w*timeout_real)\s*\(")
 
 CANDIDATE = re.compile(
     r"\b(schedule_timeout\w*|schedule_hrtimeout\w*|"
@@ -57,7 +58,7 @@ CANDIDATE = re.compile(
     r"mod_timer|add_timer|timer_reduce|"
     r"queue_delayed_work(_on)?|mod_delayed_work(_on)?|schedule_delayed_work(_on)?|"
     r"hrtimer_start\w*|"
-    r"time_(after|before)(_eq)?\s*\(\s*jiffies|"
+    r"time_(after|before)(_eq)?\s*\(\s*(?:dynaccel_jiffies_real|jiffies)|"
     r"time_is_(after|before)(_eq)?_jiffies)\b")
 
 DYNACCEL = re.compile(r"\bdynaccel_\w+|\bblk_jiffies\(\)")
@@ -95,7 +96,8 @@ def scan(tree, rel):
             for m in CENTRAL_REAL.finditer(code):
                 yield func, m.group(1), "real-central", n, line.strip()
             for m in CANDIDATE.finditer(code):
-                call = re.sub(r"\s*\(\s*jiffies$", "(jiffies", m.group(1))
+                call = re.sub(r"\s*\(\s*(?:dynaccel_jiffies_real|jiffies)$", "(jiffies",
+                              m.group(1))
                 domain = "real-dynaccel" if DYNACCEL.search(code) else "undecided"
                 yield func, call, domain, n, line.strip()
 
