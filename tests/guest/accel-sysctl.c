@@ -7,6 +7,8 @@
  * initial user namespace (a root without the capability, an ordinary user,
  * a container's root) are refused and leave it alone too; a change takes
  * effect at once on every CPU, and wakes readers polling the file.
+ * kernel.accel_horizon refuses a ratio that would take CLOCK_BOOTTIME to
+ * its limit within it, and logs the wall clock's.
  */
 #include <linux/capability.h>
 #include <poll.h>
@@ -205,12 +207,112 @@ static void check_poll(void)
 			 same ? "woke" : "quiet", once ? "woke again" : "yes");
 }
 
+/* ---- kernel.accel_horizon ---- */
+
+#define HORIZON_SYSCTL	"/proc/sys/kernel/accel_horizon"
+#define DAY		86400
+
+/* Write @v to kernel.accel_horizon: 0 or the errno of the write. */
+static int horizon_write(const char *v)
+{
+	int fd = open(HORIZON_SYSCTL, O_WRONLY);
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+static long horizon_read(void)
+{
+	FILE *f = fopen(HORIZON_SYSCTL, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* How many kernel log lines contain @what */
+static int log_count(const char *what)
+{
+	char line[512];
+	FILE *f = popen("dmesg", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, what);
+	pclose(f);
+	return n;
+}
+
+/*
+ * At R=1000 CLOCK_BOOTTIME reaches 2^63 ns after about 107 real days,
+ * CLOCK_REALTIME the year 2262 after about 86 days (from 2026) and 2038
+ * after about 4. A horizon of 200 days refuses 1000 (ERANGE, R stays)
+ * but not 100 (1068 days); one of 100 days lets 1000 through with the
+ * wall clock's limits logged; junk is EINVAL and changes nothing.
+ */
+static void check_horizon(void)
+{
+	char v[32];
+	int err, r, refused0 = log_count("refusing R=1000"),
+	    rt0 = log_count("CLOCK_REALTIME reaches KTIME_MAX"),
+	    t32 = log_count("end of 32-bit time_t");
+
+	accel_set(1);
+	snprintf(v, sizeof(v), "%d\n", 200 * DAY);
+	if (horizon_write(v)) {
+		ksft_test_result_fail("kernel.accel_horizon: cannot write %d: %s\n", 200 * DAY,
+				      strerror(errno));
+		ksft_test_result_skip("R=100 within the horizon\n");
+		ksft_test_result_skip("wall clock limits logged\n");
+		ksft_test_result_skip("junk horizon\n");
+		return;
+	}
+	err = accel_try_set(1000);
+	r = accel_get();
+	ksft_test_result(err == ERANGE && r == 1 && log_count("refusing R=1000") > refused0,
+			 "accel_horizon=200 days: R=1000 (BOOTTIME's limit in ~107 days) refused with ERANGE (got %s), R stays 1 (%d), logged\n",
+			 err ? strerror(err) : "success", r);
+
+	err = accel_try_set(100);
+	r = accel_get();
+	ksft_test_result(!err && r == 100, "accel_horizon=200 days: R=100 (~1068 days) accepted (%s, R=%d)\n",
+			 err ? strerror(err) : "ok", r);
+	accel_set(1);
+
+	snprintf(v, sizeof(v), "%d", 100 * DAY);
+	err = horizon_write(v) ?: accel_try_set(1000);
+	r = accel_get();
+	ksft_test_result(!err && r == 1000 &&
+			 log_count("CLOCK_REALTIME reaches KTIME_MAX") > rt0 &&
+			 log_count("end of 32-bit time_t") > t32,
+			 "accel_horizon=100 days: R=1000 accepted (%s), with 2262 and 2038 within the horizon logged\n",
+			 err ? strerror(err) : "ok");
+	accel_set(1);
+
+	err = horizon_write("12x");
+	ksft_test_result(err == EINVAL && horizon_read() == 100 * DAY,
+			 "accel_horizon: '12x' fails with EINVAL (%s) and leaves %ld\n",
+			 err ? strerror(err) : "success", horizon_read());
+	horizon_write("0");
+}
+
 int main(void)
 {
 	int i, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	ksft_print_header();
-	ksft_set_plan(2 + NR_VALID + NR_INVALID + 3 + ncpu + 1);
+	ksft_set_plan(2 + NR_VALID + NR_INVALID + 3 + ncpu + 1 + 4);
 	accel_require();
 
 	check_file();
@@ -225,6 +327,7 @@ int main(void)
 	for (i = 0; i < ncpu; i++)
 		check_every_cpu(i);
 	check_poll();
+	check_horizon();
 	accel_set(1);
 	ksft_finished();
 }
