@@ -15,15 +15,7 @@
 
 static int ratio_at_init(void)
 {
-	FILE *f = fopen("/run/dynaccel-accel-at-init", "r");
-	int r = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &r) != 1)
-			r = -1;
-		fclose(f);
-	}
-	return r;
+	return (int)file_read_long("/run/dynaccel-accel-at-init");
 }
 
 static void check_rate(int want)

@@ -215,28 +215,12 @@ static void check_poll(void)
 /* Write @v to kernel.accel_horizon: 0 or the errno of the write. */
 static int horizon_write(const char *v)
 {
-	int fd = open(HORIZON_SYSCTL, O_WRONLY);
-	int err = 0;
-
-	if (fd < 0)
-		return errno;
-	if (write(fd, v, strlen(v)) != (ssize_t)strlen(v))
-		err = errno ? errno : EIO;
-	close(fd);
-	return err;
+	return file_write(HORIZON_SYSCTL, v, strlen(v));
 }
 
 static long horizon_read(void)
 {
-	FILE *f = fopen(HORIZON_SYSCTL, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return file_read_long(HORIZON_SYSCTL);
 }
 
 /* How many kernel log lines contain @what */

@@ -167,12 +167,12 @@ static inline int accel_get(void)
 }
 
 /*
- * Write @len bytes of @buf to the sysctl in one write(2).
+ * Write @len bytes of @buf to the file @path (a sysctl) in one write(2).
  * Returns 0 or the errno of the failure.
  */
-static inline int accel_write(const char *buf, size_t len)
+static inline int file_write(const char *path, const char *buf, size_t len)
 {
-	int fd = open(ACCEL_SYSCTL, O_WRONLY);
+	int fd = open(path, O_WRONLY);
 	int err = 0;
 
 	if (fd < 0)
@@ -181,6 +181,26 @@ static inline int accel_write(const char *buf, size_t len)
 		err = errno ? errno : EIO;
 	close(fd);
 	return err;
+}
+
+/* The number at the start of the file @path, or -1. */
+static inline long file_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Write @len bytes of @buf to kernel.accel: 0 or the errno. */
+static inline int accel_write(const char *buf, size_t len)
+{
+	return file_write(ACCEL_SYSCTL, buf, len);
 }
 
 /* Write ratio @r; 0 or the errno of the write. */
