@@ -134,13 +134,6 @@ static void knobs_restore(struct fault *f)
 			ksft_exit_fail_msg("%s: cannot restore %s\n", f->name, k->path);
 }
 
-static int run(const char *cmd)
-{
-	int st = system(cmd);
-
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /*
  * The next /dev/kmsg record: its timestamp in us and its text in @msg.
  * 0, or -1 when none came within about @wait_ms of accelerated time.

@@ -34,13 +34,6 @@
 #define SLACK_MS	150
 #define CHANGE_AFTER	(200 * NSEC_PER_MSEC)	/* real */
 
-static int run(const char *cmd)
-{
-	int st = system(cmd);
-
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 struct load {
 	const char *kind;
 	int status;

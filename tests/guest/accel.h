@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -195,6 +196,14 @@ static inline long file_read_long(const char *path)
 		fclose(f);
 	}
 	return v;
+}
+
+/* Run the shell command @cmd: its exit status, or -1 if it did not exit. */
+static inline int run(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Write @len bytes of @buf to kernel.accel: 0 or the errno. */
