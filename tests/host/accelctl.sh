@@ -245,11 +245,14 @@ echo $$ > "$1"
 exec sleep 30
 EOF
 
-# start_run RATIO: accelctl run RATIO in the background, and wait until
-# its command runs.
+# start_run RATIO [default|ignore]: accelctl run RATIO in the background,
+# with SIGHUP at its default or ignored, and wait until its command runs.
+# The disposition is set here: under nohup, accelctl keeps SIGHUP ignored
+# (by design), and the caller's must not decide the result.
 start_run() {
 	rm -f "$tmp/child.pid"
-	"$ACC" run "$1" -- sh "$tmp/child.sh" "$tmp/child.pid" \
+	env --"${2:-default}"-signal=HUP \
+		"$ACC" run "$1" -- sh "$tmp/child.sh" "$tmp/child.pid" \
 		> "$tmp/bg.out" 2> "$tmp/bg.err" &
 	bgpid=$!
 	# On a timeout the checks that follow fail; no need to stop here.
@@ -266,6 +269,7 @@ stop_run() {
 }
 
 child_gone() { ! kill -0 "$(cat "$tmp/child.pid")" 2> /dev/null; }
+child_runs() { ! child_gone; }
 
 for sig in INT TERM HUP; do
 	case $sig in
@@ -278,6 +282,16 @@ for sig in INT TERM HUP; do
 	check "SIG$sig to run: exit $want, command stopped, ratio restored" \
 		rc_is "$want" and child_gone and ratio_is 1
 done
+
+# Under nohup, SIGHUP stays ignored, for accelctl and its command.
+start_run 8 ignore
+kill -s HUP "$bgpid" || true
+sleep 0.5
+check "an ignored SIGHUP (nohup) stays ignored: the command runs on at its ratio" \
+	child_runs and ratio_is 8
+stop_run TERM
+check "then SIGTERM stops it: exit 143, command stopped, ratio restored" \
+	rc_is 143 and child_gone and ratio_is 1
 
 # --- the lock -----------------------------------------------------------
 
