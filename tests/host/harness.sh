@@ -74,7 +74,7 @@ PATCH
 }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 
 # 1-2: a patch that does not apply is named with its file; the tree is clean.
 sb=$(make_sandbox)
@@ -103,6 +103,19 @@ BUILD=$sb/build "$sb/scripts/export-patches.sh" >"$tmp/out" 2>&1 || rc=$?
 [ "$rc" = 0 ] && [ -f "$sb/patches/0001-time-a-test-change.patch" ] &&
 	grep -qx '0001-time-a-test-change.patch' "$sb/patches/series" && r=0 || r=1
 result "$r" "export-patches writes the commit and the series"
+# A cover letter keeps its subject and text; shortlog and stats are new.
+printf 'From: x\nSubject: [PATCH] a test series\n\nWhat it does.\n\nold (9):\n  gone\n' \
+	>"$sb/patches/0000-cover-letter.patch"
+rc=0
+BUILD=$sb/build "$sb/scripts/export-patches.sh" >"$tmp/out" 2>&1 || rc=$?
+cover=$sb/patches/0000-cover-letter.patch
+cp "$cover" "$tmp/cover1"
+BUILD=$sb/build "$sb/scripts/export-patches.sh" >"$tmp/out" 2>&1 || rc=$?
+[ "$rc" = 0 ] && grep -qx 'Subject: \[PATCH 00/1\] a test series' "$cover" &&
+	grep -qx 'What it does.' "$cover" && grep -qx '  time: a test change' "$cover" &&
+	! grep -q 'gone' "$cover" && ! grep -qx '0000-cover-letter.patch' "$sb/patches/series" &&
+	cmp -s "$cover" "$tmp/cover1" && r=0 || r=1
+result "$r" "export-patches keeps the cover letter's text, renews its shortlog, keeps it out of the series, and is stable"
 rc=0
 BUILD=$sb/build "$sb/scripts/source.sh" --reset >"$tmp/out" 2>&1 || rc=$?
 sed 's/^/# /' "$tmp/out"
