@@ -2,11 +2,12 @@
 # tsc-watchdog: in a boot with harness.tsc=watched (no tsc=reliable), the
 # clocksource watchdog checks the TSC against another hardware clock, as
 # on a real machine. It compares two real clocks at a real interval (patch
-# 0017), so a ratio of 1000 must not make it mark the TSC unstable any
-# more often than R=1 does: the TSC is watched for WINDOW real seconds at
-# R=1 and then at R=1000. Under TCG a loaded host can make the TSC look
-# unstable at R=1 already; then there is nothing to compare, and the test
-# says so as a SKIP rather than pass or fail.
+# 20, "clocksource: Run the watchdog at a real interval"), so a ratio of
+# 1000 must not make it mark the TSC unstable any more often than R=1
+# does: the TSC is watched for WINDOW real seconds at R=1 and then at
+# R=1000. Under TCG a loaded host can make the TSC look unstable at R=1
+# already; then there is nothing to compare, and the test says so as a
+# SKIP rather than pass or fail.
 #
 #   tsc-watchdog WINDOW_SECONDS
 

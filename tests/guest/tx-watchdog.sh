@@ -1,10 +1,11 @@
 #!/bin/sh
-# tx-watchdog: after the NIC soak (soak ... nics) of a harness.nics=2 boot,
-# the network transmit watchdog of both virtio-net NICs was armed, carried
-# traffic at R=1 and R=1000, and never fired: each transmit queue's
-# tx_timeout counter is 0 and the kernel log has no NETDEV WATCHDOG line.
-# The watchdog's delay is real (patch 0024), so a ratio of 1000 must not
-# make a busy queue look stalled.
+# tx-watchdog: after the NIC soak (soak ... nics) of a harness.nics=2
+# boot, the network transmit watchdog of both virtio-net NICs was armed,
+# carried traffic at R=1 and R=1000, and never fired: each transmit
+# queue's tx_timeout counter is 0 and the kernel log has no NETDEV
+# WATCHDOG line. The watchdog's delay is real (patch 26, "net: sched: Run
+# the transmit watchdog in real time"), so a ratio of 1000 must not make a
+# busy queue look stalled.
 
 echo "TAP version 13"
 echo "1..4"
