@@ -25,7 +25,9 @@ report prints every site and the counts per directory. check prints TAP:
 per directory of the device zoo, fail when an undecided site is not in
 BASELINE (a new site to decide); a baseline entry no longer seen is a note.
 Sites are keyed by file, function and call, not by line, so that unrelated
-edits do not move them.
+edits do not move them. A jiffies deadline check is keyed as
+time_after(jiffies or time_after(x,jiffies by the argument that reads the
+clock.
 """
 import argparse
 import collections
@@ -59,6 +61,7 @@ CANDIDATE = re.compile(
     r"queue_delayed_work(_on)?|mod_delayed_work(_on)?|schedule_delayed_work(_on)?|"
     r"hrtimer_start\w*|"
     r"time_(after|before)(_eq)?\s*\(\s*(?:dynaccel_jiffies_real|jiffies)|"
+    r"time_(after|before)(_eq)?\s*\((?=[^;]*,\s*(?:dynaccel_jiffies_real\(\)|jiffies)\s*\))|"
     r"time_is_(after|before)(_eq)?_jiffies)\b")
 
 DYNACCEL = re.compile(r"\bdynaccel_\w+|\bblk_jiffies\(\)")
@@ -96,8 +99,11 @@ def scan(tree, rel):
             for m in CENTRAL_REAL.finditer(code):
                 yield func, m.group(1), "real-central", n, line.strip()
             for m in CANDIDATE.finditer(code):
+                # time_before(jiffies, x) and time_before(x, jiffies): the
+                # clock read is the first or the second argument
                 call = re.sub(r"\s*\(\s*(?:dynaccel_jiffies_real|jiffies)$", "(jiffies",
                               m.group(1))
+                call = re.sub(r"\s*\($", "(x,jiffies", call)
                 domain = "real-dynaccel" if DYNACCEL.search(code) else "undecided"
                 yield func, call, domain, n, line.strip()
 
