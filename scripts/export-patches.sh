@@ -54,7 +54,6 @@ if [ -n "$cover" ]; then
 	    -v blurb="$cover/blurb" \
 	    -v date="$(git -C "$TREE" log -1 --format=%aD HEAD)" '
 		/^Date: / && !done_date { print "Date: " date; done_date = 1; next }
-		/^\*\*\* SUBJECT HERE \*\*\*$/ { next }
 		/^Subject: / { print "Subject: " subject; next }
 		/^\*\*\* BLURB HERE \*\*\*$/ {
 			while ((getline line < blurb) > 0) print line
