@@ -2,8 +2,9 @@
 # Build the test guest's initramfs, build/initramfs.cpio.gz: Debian's static
 # busybox and the guest system of guest/ (init, the suite runner and its
 # real-time limit), the in-guest tests of tests/guest and the kernel's own
-# timers selftests, all linked statically, and the test modules of
-# tests/modules built against the test kernel (build/obj).
+# timers selftests, all linked statically, the test modules of
+# tests/modules built against the test kernel (build/obj) and the test
+# kernel's own modules.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kbuild.sh"
@@ -71,6 +72,8 @@ populate() {
 	for f in "$GUEST/modules"/*.ko; do
 		install -m 0644 "$f" "$LIB/modules/"
 	done
+	# The test kernel's own modules (=m in configs/test-guest.config)
+	find "$BUILD/obj" -name '*.ko' -exec install -m 0644 {} "$LIB/modules/" \;
 	if [ -x "$BUILD/accelctl" ]; then
 		install -m 0755 "$BUILD/accelctl" "$ROOT/usr/sbin/accelctl"
 	fi

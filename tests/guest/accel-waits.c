@@ -23,6 +23,13 @@
  * its threshold) and at most WAIT_MS plus SLACK_MS (two real ticks, the
  * jiffy the wait is rounded to, the hrtimer slack, and the load of the
  * module under emulation).
+ *
+ * A wait counted in ticks starts somewhere inside a tick; one that ran
+ * from the tick count of that moment would end up to a tick early, and a
+ * single long wait shows that only now and then. So each kind also waits
+ * SHORT_MS (three ticks at HZ=250) SHORT_TIMES times in a row, at R=1 and
+ * at R=1000: the shortest must last SHORT_MS, the longest at most SHORT_MS
+ * plus SLACK_MS.
  */
 #include <pthread.h>
 #include <sys/wait.h>
@@ -33,9 +40,13 @@
 #define WAIT_MS		1000
 #define SLACK_MS	150
 #define CHANGE_AFTER	(200 * NSEC_PER_MSEC)	/* real */
+#define SHORT_MS	12
+#define SHORT_TIMES	50
 
 struct load {
 	const char *kind;
+	int ms;
+	int times;
 	int status;
 };
 
@@ -44,16 +55,20 @@ static void *load_module(void *arg)
 	struct load *l = arg;
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "insmod %s ms=%d kind=%s", MODULE_PATH, WAIT_MS, l->kind);
+	snprintf(cmd, sizeof(cmd), "insmod %s ms=%d kind=%s times=%d", MODULE_PATH,
+		 l->ms, l->kind, l->times);
 	l->status = run(cmd);
 	return NULL;
 }
 
-/* The real ms of the module's last wait, from its log line, or -1. */
-static int64_t last_wait_ms(void)
+/*
+ * The real ns of the shortest and of the longest wait of the module's last
+ * load, from its log line; 0, or -1 if there is no such line.
+ */
+static int last_waits(int64_t *shortest, int64_t *longest)
 {
 	char line[512], last[512] = "";
-	unsigned long long real_ns;
+	unsigned long long s, l;
 	FILE *f = popen("dmesg", "r");
 	char *p;
 
@@ -64,19 +79,21 @@ static int64_t last_wait_ms(void)
 			snprintf(last, sizeof(last), "%s", line);
 	pclose(f);
 	p = strstr(last, "real_ns=");
-	if (!p || sscanf(p, "real_ns=%llu", &real_ns) != 1)
+	if (!p || sscanf(p, "real_ns=%llu longest_ns=%llu", &s, &l) != 2)
 		return -1;
 	ksft_print_msg("%s", strstr(last, "dynaccel_waits:"));
-	return real_ns / NSEC_PER_MSEC;
+	*shortest = s;
+	*longest = l;
+	return 0;
 }
 
 /* Load the module at ratio @from, change to @to after CHANGE_AFTER if not 0. */
 static void wait_case(const char *kind, int from, int to)
 {
-	struct load l = { .kind = kind };
+	struct load l = { .kind = kind, .ms = WAIT_MS, .times = 1 };
+	int64_t ns, longest;
 	char name[64];
 	pthread_t t;
-	int64_t ms;
 
 	if (to)
 		snprintf(name, sizeof(name), "%s, %s %d -> %d", kind,
@@ -92,14 +109,36 @@ static void wait_case(const char *kind, int from, int to)
 	}
 	pthread_join(t, NULL);
 	accel_set(1);
-	if (l.status || run("rmmod dynaccel_waits")) {
-		ksft_test_result_fail("%s: insmod or rmmod failed (%d)\n", name, l.status);
+	if (l.status || run("rmmod dynaccel_waits") || last_waits(&ns, &longest)) {
+		ksft_test_result_fail("%s: insmod, rmmod or the log line failed (%d)\n",
+				      name, l.status);
 		return;
 	}
-	ms = last_wait_ms();
-	ksft_test_result(ms >= WAIT_MS && ms <= WAIT_MS + SLACK_MS,
-			 "%s: a %d ms wait lasted %lld ms of real time (want %d..%d)\n",
-			 name, WAIT_MS, (long long)ms, WAIT_MS, WAIT_MS + SLACK_MS);
+	ksft_test_result(ns >= WAIT_MS * NSEC_PER_MSEC &&
+			 ns <= (WAIT_MS + SLACK_MS) * NSEC_PER_MSEC,
+			 "%s: a %d ms wait lasted %.3f ms of real time (want %d..%d)\n",
+			 name, WAIT_MS, ns / 1e6, WAIT_MS, WAIT_MS + SLACK_MS);
+}
+
+/* Wait SHORT_MS SHORT_TIMES times at ratio @r. */
+static void short_case(const char *kind, int r)
+{
+	struct load l = { .kind = kind, .ms = SHORT_MS, .times = SHORT_TIMES };
+	int64_t shortest, longest;
+
+	accel_set(r);
+	load_module(&l);
+	accel_set(1);
+	if (l.status || run("rmmod dynaccel_waits") || last_waits(&shortest, &longest)) {
+		ksft_test_result_fail("%s, %d short waits, R=%d: insmod, rmmod or the log line failed (%d)\n",
+				      kind, SHORT_TIMES, r, l.status);
+		return;
+	}
+	ksft_test_result(shortest >= SHORT_MS * NSEC_PER_MSEC &&
+			 longest <= (SHORT_MS + SLACK_MS) * NSEC_PER_MSEC,
+			 "%s, %d short waits, R=%d: %d ms waits lasted %.3f..%.3f ms of real time (want %d..%d)\n",
+			 kind, SHORT_TIMES, r, SHORT_MS, shortest / 1e6, longest / 1e6,
+			 SHORT_MS, SHORT_MS + SLACK_MS);
 }
 
 int main(void)
@@ -109,13 +148,15 @@ int main(void)
 
 	ksft_print_header();
 	accel_require();
-	ksft_set_plan(1 + 4 * 3);
+	ksft_set_plan(1 + 6 * 3);
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		wait_case(kinds[i], 1, 0);
 		wait_case(kinds[i], 1000, 0);
 		wait_case(kinds[i], 1000, 1);
 		wait_case(kinds[i], 1, 1000);
+		short_case(kinds[i], 1);
+		short_case(kinds[i], 1000);
 	}
 	wait_case("io", 1000, 0);
 

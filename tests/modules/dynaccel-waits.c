@@ -3,12 +3,18 @@
  * dynaccel-waits: waits of the real domain timed in real time, for
  * tests/guest/accel-waits.c.
  *
- * Loaded with ms=N and kind=K, it waits N ms and logs one line:
+ * Loaded with ms=N, kind=K and times=T, it waits N ms T times in a row
+ * and logs one line:
  *
- *   dynaccel_waits: kind=K ms=N real_ns=X accel_ns=Y
+ *   dynaccel_waits: kind=K ms=N times=T real_ns=X longest_ns=L accel_ns=Y
  *
- * X is measured with CLOCK_MONOTONIC_RAW and Y with CLOCK_MONOTONIC; the
- * load returns when the wait ends. The kinds:
+ * X is the shortest of the waits, measured with CLOCK_MONOTONIC_RAW, L the
+ * longest, and Y what CLOCK_MONOTONIC saw of the shortest; the load
+ * returns when the last wait ends. Short waits repeated show whether a
+ * wait can end early by the part of a tick it started in: a wait that
+ * ends on a tick would start the next one right after that tick, so each
+ * wait starts a little further into its tick than the one before. The
+ * kinds:
  *
  *   completion	wait_for_completion_timeout() on a completion that never
  *		comes (a guard: ATA internal commands, USB control messages)
@@ -27,6 +33,9 @@
 
 #include <linux/completion.h>
 #include <linux/jiffies.h>
+#include <linux/limits.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -36,6 +45,10 @@
 static uint ms = 1000;
 module_param(ms, uint, 0444);
 MODULE_PARM_DESC(ms, "length of the wait in ms (1..60000)");
+
+static uint times = 1;
+module_param(times, uint, 0444);
+MODULE_PARM_DESC(times, "how many waits in a row (1..1000)");
 
 static char *kind = "completion";
 module_param(kind, charp, 0444);
@@ -60,24 +73,13 @@ static void dwork_fn(struct work_struct *w)
 	complete(&fired);
 }
 
-static int __init waits_init(void)
+/* Wait @j jiffies once with the kind asked for; 0 or -EINVAL. */
+static int wait_once(unsigned long j, u64 *raw, u64 *mono)
 {
 	DECLARE_COMPLETION_ONSTACK(never);
-	unsigned long j = msecs_to_jiffies(ms);
-	u64 raw, mono;
 
-	if (!ms || ms > 60000)
-		return -EINVAL;
-
-	timer_setup(&timer, timer_fn, 0);
-	INIT_DELAYED_WORK(&dwork, dwork_fn);
-	if (real) {
-		timer_set_real(&timer);
-		timer_set_real(&dwork.timer);
-	}
-
-	raw = ktime_get_raw_ns();
-	mono = ktime_get_ns();
+	*raw = ktime_get_raw_ns();
+	*mono = ktime_get_ns();
 	if (!strcmp(kind, "completion")) {
 		wait_for_completion_timeout(&never, j);
 	} else if (!strcmp(kind, "io")) {
@@ -91,10 +93,45 @@ static int __init waits_init(void)
 	} else {
 		return -EINVAL;
 	}
-	raw = ktime_get_raw_ns() - raw;
-	mono = ktime_get_ns() - mono;
+	*raw = ktime_get_raw_ns() - *raw;
+	*mono = ktime_get_ns() - *mono;
+	return 0;
+}
 
-	pr_info("kind=%s ms=%u real_ns=%llu accel_ns=%llu\n", kind, ms, raw, mono);
+static int __init waits_init(void)
+{
+	unsigned long j = msecs_to_jiffies(ms);
+	u64 raw, mono, shortest = U64_MAX, longest = 0, shortest_mono = 0;
+	uint i;
+	int ret;
+
+	if (!ms || ms > 60000 || !times || times > 1000)
+		return -EINVAL;
+
+	timer_setup(&timer, timer_fn, 0);
+	INIT_DELAYED_WORK(&dwork, dwork_fn);
+	if (real) {
+		timer_set_real(&timer);
+		timer_set_real(&dwork.timer);
+	}
+
+	for (i = 0; i < times; i++) {
+		/* Start i / times of a tick after where the last wait ended */
+		raw = ktime_get_raw_ns() + div_u64((u64)TICK_NSEC * i, times);
+		while (ktime_get_raw_ns() < raw)
+			cpu_relax();
+		ret = wait_once(j, &raw, &mono);
+		if (ret)
+			return ret;
+		if (raw < shortest) {
+			shortest = raw;
+			shortest_mono = mono;
+		}
+		longest = max(longest, raw);
+	}
+
+	pr_info("kind=%s ms=%u times=%u real_ns=%llu longest_ns=%llu accel_ns=%llu\n",
+		kind, ms, times, shortest, longest, shortest_mono);
 	return 0;
 }
 
