@@ -87,6 +87,21 @@ static int last_waits(int64_t *shortest, int64_t *longest)
 	return 0;
 }
 
+/*
+ * Unload the module after load @l of case @name and read its log line into
+ * @shortest and @longest: 0, or -1 after reporting the case failed.
+ */
+static int unload(const struct load *l, const char *name, int64_t *shortest,
+		  int64_t *longest)
+{
+	if (l->status || run("rmmod dynaccel_waits") || last_waits(shortest, longest)) {
+		ksft_test_result_fail("%s: insmod, rmmod or the log line failed (%d)\n",
+				      name, l->status);
+		return -1;
+	}
+	return 0;
+}
+
 /* Load the module at ratio @from, change to @to after CHANGE_AFTER if not 0. */
 static void wait_case(const char *kind, int from, int to)
 {
@@ -109,11 +124,8 @@ static void wait_case(const char *kind, int from, int to)
 	}
 	pthread_join(t, NULL);
 	accel_set(1);
-	if (l.status || run("rmmod dynaccel_waits") || last_waits(&ns, &longest)) {
-		ksft_test_result_fail("%s: insmod, rmmod or the log line failed (%d)\n",
-				      name, l.status);
+	if (unload(&l, name, &ns, &longest))
 		return;
-	}
 	ksft_test_result(ns >= WAIT_MS * NSEC_PER_MSEC &&
 			 ns <= (WAIT_MS + SLACK_MS) * NSEC_PER_MSEC,
 			 "%s: a %d ms wait lasted %.3f ms of real time (want %d..%d)\n",
@@ -125,19 +137,18 @@ static void short_case(const char *kind, int r)
 {
 	struct load l = { .kind = kind, .ms = SHORT_MS, .times = SHORT_TIMES };
 	int64_t shortest, longest;
+	char name[64];
 
+	snprintf(name, sizeof(name), "%s, %d short waits, R=%d", kind, SHORT_TIMES, r);
 	accel_set(r);
 	load_module(&l);
 	accel_set(1);
-	if (l.status || run("rmmod dynaccel_waits") || last_waits(&shortest, &longest)) {
-		ksft_test_result_fail("%s, %d short waits, R=%d: insmod, rmmod or the log line failed (%d)\n",
-				      kind, SHORT_TIMES, r, l.status);
+	if (unload(&l, name, &shortest, &longest))
 		return;
-	}
 	ksft_test_result(shortest >= SHORT_MS * NSEC_PER_MSEC &&
 			 longest <= (SHORT_MS + SLACK_MS) * NSEC_PER_MSEC,
-			 "%s, %d short waits, R=%d: %d ms waits lasted %.3f..%.3f ms of real time (want %d..%d)\n",
-			 kind, SHORT_TIMES, r, SHORT_MS, shortest / 1e6, longest / 1e6,
+			 "%s: %d ms waits lasted %.3f..%.3f ms of real time (want %d..%d)\n",
+			 name, SHORT_MS, shortest / 1e6, longest / 1e6,
 			 SHORT_MS, SHORT_MS + SLACK_MS);
 }
 
