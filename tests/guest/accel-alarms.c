@@ -262,12 +262,40 @@ static void check(struct fault *f, enum mode m)
 			 SLACK_MS / 1e3);
 }
 
-int main(void)
+/*
+ * With arguments, check one case COUNT times instead of every case once:
+ * "accel-alarms wq drop 30" looks for a rare miss.
+ */
+static void usage_exit(void)
 {
-	int i, m;
+	fprintf(stderr, "usage: accel-alarms [FAULT {1|1000|drop} COUNT]\n");
+	exit(KSFT_FAIL);
+}
+
+int main(int argc, char **argv)
+{
+	int i, m, first_fault = 0, nr_faults = NR_FAULTS;
+	int first_mode = 0, nr_modes = NR_MODES, count = 1, n;
+	static const char *const mode_args[] = { "1", "1000", "drop" };
+
+	if (argc != 1 && argc != 4)
+		usage_exit();
+	if (argc == 4) {
+		for (first_fault = 0; first_fault < NR_FAULTS; first_fault++)
+			if (!strcmp(argv[1], faults[first_fault].name))
+				break;
+		for (first_mode = 0; first_mode < NR_MODES; first_mode++)
+			if (!strcmp(argv[2], mode_args[first_mode]))
+				break;
+		count = atoi(argv[3]);
+		if (first_fault == NR_FAULTS || first_mode == NR_MODES || count < 1)
+			usage_exit();
+		nr_faults = 1;
+		nr_modes = 1;
+	}
 
 	ksft_print_header();
-	ksft_set_plan(NR_FAULTS * NR_MODES);
+	ksft_set_plan(nr_faults * nr_modes * count);
 	accel_require();
 	if (access(MODULE_PATH, R_OK))
 		ksft_exit_fail_msg("%s: %s\n", MODULE_PATH, strerror(errno));
@@ -275,8 +303,9 @@ int main(void)
 		ksft_exit_fail_msg("the faults need a second CPU\n");
 	tick_ms = (tick_ns() + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
 
-	for (m = 0; m < NR_MODES; m++)
-		for (i = 0; i < NR_FAULTS; i++)
-			check(&faults[i], m);
+	for (n = 0; n < count; n++)
+		for (m = first_mode; m < first_mode + nr_modes; m++)
+			for (i = first_fault; i < first_fault + nr_faults; i++)
+				check(&faults[i], m);
 	ksft_finished();
 }

@@ -30,6 +30,15 @@
  * SHORT_MS (three ticks at HZ=250) SHORT_TIMES times in a row, at R=1 and
  * at R=1000: the shortest must last SHORT_MS, the longest at most SHORT_MS
  * plus SLACK_MS.
+ *
+ * A guard (the workqueue watchdog, blk-mq's request timeout) arms its
+ * timer with a real delay converted at the ratio of the moment, and a
+ * ratio drop fires it so that it re-arms at the new ratio. The guard case
+ * arms a deferrable guard at R=1000, drops to 1 CHANGE_AFTER into the
+ * wait and goes idle: the handler must run within RECHECK_MS of the drop.
+ * Deferrable, it keeps no CPU ticking, so nothing else bounds how late a
+ * quiet machine runs it (upstream's choice for the workqueue watchdog);
+ * the wait must still never end early.
  */
 #include <pthread.h>
 #include <sys/wait.h>
@@ -42,6 +51,7 @@
 #define CHANGE_AFTER	(200 * NSEC_PER_MSEC)	/* real */
 #define SHORT_MS	12
 #define SHORT_TIMES	50
+#define RECHECK_MS	50
 
 struct load {
 	const char *kind;
@@ -63,12 +73,13 @@ static void *load_module(void *arg)
 
 /*
  * The real ns of the shortest and of the longest wait of the module's last
- * load, from its log line; 0, or -1 if there is no such line.
+ * load, and when a guard was first re-checked, from its log line; 0, or -1
+ * if there is no such line.
  */
-static int last_waits(int64_t *shortest, int64_t *longest)
+static int last_waits(int64_t *shortest, int64_t *longest, int64_t *rechecked)
 {
 	char line[512], last[512] = "";
-	unsigned long long s, l;
+	unsigned long long s, l, a, c;
 	FILE *f = popen("dmesg", "r");
 	char *p;
 
@@ -79,22 +90,26 @@ static int last_waits(int64_t *shortest, int64_t *longest)
 			snprintf(last, sizeof(last), "%s", line);
 	pclose(f);
 	p = strstr(last, "real_ns=");
-	if (!p || sscanf(p, "real_ns=%llu longest_ns=%llu", &s, &l) != 2)
+	if (!p || sscanf(p, "real_ns=%llu longest_ns=%llu accel_ns=%llu rechecked_ns=%llu",
+			 &s, &l, &a, &c) != 4)
 		return -1;
 	ksft_print_msg("%s", strstr(last, "dynaccel_waits:"));
 	*shortest = s;
 	*longest = l;
+	*rechecked = c;
 	return 0;
 }
 
 /*
  * Unload the module after load @l of case @name and read its log line into
- * @shortest and @longest: 0, or -1 after reporting the case failed.
+ * @shortest, @longest and @rechecked: 0, or -1 after reporting the case
+ * failed.
  */
 static int unload(const struct load *l, const char *name, int64_t *shortest,
-		  int64_t *longest)
+		  int64_t *longest, int64_t *rechecked)
 {
-	if (l->status || run("rmmod dynaccel_waits") || last_waits(shortest, longest)) {
+	if (l->status || run("rmmod dynaccel_waits") ||
+	    last_waits(shortest, longest, rechecked)) {
 		ksft_test_result_fail("%s: insmod, rmmod or the log line failed (%d)\n",
 				      name, l->status);
 		return -1;
@@ -106,7 +121,7 @@ static int unload(const struct load *l, const char *name, int64_t *shortest,
 static void wait_case(const char *kind, int from, int to)
 {
 	struct load l = { .kind = kind, .ms = WAIT_MS, .times = 1 };
-	int64_t ns, longest;
+	int64_t ns, longest, rechecked;
 	char name[64];
 	pthread_t t;
 
@@ -124,7 +139,7 @@ static void wait_case(const char *kind, int from, int to)
 	}
 	pthread_join(t, NULL);
 	accel_set(1);
-	if (unload(&l, name, &ns, &longest))
+	if (unload(&l, name, &ns, &longest, &rechecked))
 		return;
 	ksft_test_result(ns >= WAIT_MS * NSEC_PER_MSEC &&
 			 ns <= (WAIT_MS + SLACK_MS) * NSEC_PER_MSEC,
@@ -136,20 +151,52 @@ static void wait_case(const char *kind, int from, int to)
 static void short_case(const char *kind, int r)
 {
 	struct load l = { .kind = kind, .ms = SHORT_MS, .times = SHORT_TIMES };
-	int64_t shortest, longest;
+	int64_t shortest, longest, rechecked;
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s, %d short waits, R=%d", kind, SHORT_TIMES, r);
 	accel_set(r);
 	load_module(&l);
 	accel_set(1);
-	if (unload(&l, name, &shortest, &longest))
+	if (unload(&l, name, &shortest, &longest, &rechecked))
 		return;
 	ksft_test_result(shortest >= SHORT_MS * NSEC_PER_MSEC &&
 			 longest <= (SHORT_MS + SLACK_MS) * NSEC_PER_MSEC,
 			 "%s: %d ms waits lasted %.3f..%.3f ms of real time (want %d..%d)\n",
 			 name, SHORT_MS, shortest / 1e6, longest / 1e6,
 			 SHORT_MS, SHORT_MS + SLACK_MS);
+}
+
+/*
+ * A deferrable guard armed at R=1000 and fired by a drop to 1, while the
+ * rest of the machine idles: this thread waits in pthread_join() and the
+ * module's loader in the module.
+ */
+static void guard_case(void)
+{
+	struct load l = { .kind = "guard", .ms = WAIT_MS, .times = 1 };
+	int64_t ns, longest, rechecked, dropped;
+	const char *name = "guard, drop 1000 -> 1";
+	pthread_t t;
+
+	accel_set(1000);
+	if (pthread_create(&t, NULL, load_module, &l))
+		ksft_exit_fail_msg("pthread_create\n");
+	spin_real(CHANGE_AFTER);
+	dropped = raw_ns();
+	accel_set(1);
+	pthread_join(t, NULL);
+	if (unload(&l, name, &ns, &longest, &rechecked))
+		return;
+	if (!rechecked) {
+		ksft_test_result_fail("%s: the handler never ran before the wait ended\n", name);
+		return;
+	}
+	ksft_test_result(rechecked >= dropped &&
+			 rechecked - dropped <= RECHECK_MS * NSEC_PER_MSEC &&
+			 ns >= WAIT_MS * NSEC_PER_MSEC,
+			 "%s: re-checked %.3f ms after the drop (want 0..%d), the %d ms wait lasted %.3f ms (want >= %d)\n",
+			 name, (rechecked - dropped) / 1e6, RECHECK_MS, WAIT_MS, ns / 1e6, WAIT_MS);
 }
 
 int main(void)
@@ -159,7 +206,7 @@ int main(void)
 
 	ksft_print_header();
 	accel_require();
-	ksft_set_plan(1 + 6 * 3);
+	ksft_set_plan(2 + 6 * 3);
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		wait_case(kinds[i], 1, 0);
@@ -170,6 +217,7 @@ int main(void)
 		short_case(kinds[i], 1000);
 	}
 	wait_case("io", 1000, 0);
+	guard_case();
 
 	ksft_finished();
 }

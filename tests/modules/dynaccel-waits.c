@@ -7,6 +7,7 @@
  * and logs one line:
  *
  *   dynaccel_waits: kind=K ms=N times=T real_ns=X longest_ns=L accel_ns=Y
+ *	rechecked_ns=Z
  *
  * X is the shortest of the waits, measured with CLOCK_MONOTONIC_RAW, L the
  * longest, and Y what CLOCK_MONOTONIC saw of the shortest; the load
@@ -23,15 +24,24 @@
  *		(libata's NCQ drain, e1000e's watchdog)
  *   dwork	a delayed work with a real timer, queued N ms ahead (the xHCI
  *		command timeout, USB hub power-on delays)
+ *   guard	a deferrable timer registered with dynaccel_guard_add(), armed
+ *		with dynaccel_real_expires() like the workqueue watchdog's;
+ *		its handler re-checks real jiffies and re-arms until N ms
+ *		have passed
  *
  * Each should take N ms of real time at any ratio and across ratio
  * changes (Documentation/timers/dynaccel.rst, "Which waits are real").
+ * For the guard the line ends with rechecked_ns=Z: CLOCK_MONOTONIC_RAW
+ * when its handler first ran before the end, 0 if it never did. A ratio
+ * drop must make it run at once, even when every CPU then idles: a
+ * deferrable timer does not wake an idle CPU by itself.
  *
  * Only for test kernels: it is built by scripts/initramfs.sh.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/completion.h>
+#include <linux/dynaccel.h>
 #include <linux/jiffies.h>
 #include <linux/limits.h>
 #include <linux/math64.h>
@@ -52,16 +62,20 @@ MODULE_PARM_DESC(times, "how many waits in a row (1..1000)");
 
 static char *kind = "completion";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "completion, io, timer or dwork");
+MODULE_PARM_DESC(kind, "completion, io, timer, dwork or guard");
 
 /* 0 leaves the timers accelerated: shows that the test catches that */
 static bool real = true;
 module_param(real, bool, 0444);
-MODULE_PARM_DESC(real, "mark the timer and the delayed work real (default 1)");
+MODULE_PARM_DESC(real, "mark the timers real, make the guard one (default 1)");
 
 static DECLARE_COMPLETION(fired);
 static struct timer_list timer;
 static struct delayed_work dwork;
+static struct timer_list guard_timer;
+static struct dynaccel_guard guard;
+static unsigned long guard_end;		/* in dynaccel_jiffies_real() */
+static u64 rechecked_ns;
 
 static void timer_fn(struct timer_list *t)
 {
@@ -70,6 +84,18 @@ static void timer_fn(struct timer_list *t)
 
 static void dwork_fn(struct work_struct *w)
 {
+	complete(&fired);
+}
+
+static void guard_fn(struct timer_list *t)
+{
+	/* real=0: an accelerated timeout that is no guard, over at once */
+	if (real && time_before(dynaccel_jiffies_real(), guard_end)) {
+		if (!rechecked_ns)
+			rechecked_ns = ktime_get_raw_ns();
+		mod_timer(&guard_timer, dynaccel_real_expires(guard_end));
+		return;
+	}
 	complete(&fired);
 }
 
@@ -89,6 +115,12 @@ static int wait_once(unsigned long j, u64 *raw, u64 *mono)
 		wait_for_completion(&fired);
 	} else if (!strcmp(kind, "dwork")) {
 		queue_delayed_work(system_wq, &dwork, j);
+		wait_for_completion(&fired);
+	} else if (!strcmp(kind, "guard")) {
+		/* The real count lags by up to a tick: one more, never early */
+		guard_end = dynaccel_jiffies_real() + j + 1;
+		mod_timer(&guard_timer,
+			  real ? dynaccel_real_expires(guard_end) : jiffies + j);
 		wait_for_completion(&fired);
 	} else {
 		return -EINVAL;
@@ -110,6 +142,9 @@ static int __init waits_init(void)
 
 	timer_setup(&timer, timer_fn, 0);
 	INIT_DELAYED_WORK(&dwork, dwork_fn);
+	timer_setup(&guard_timer, guard_fn, TIMER_DEFERRABLE);
+	if (real)
+		dynaccel_guard_add(&guard, &guard_timer);
 	if (real) {
 		timer_set_real(&timer);
 		timer_set_real(&dwork.timer);
@@ -121,8 +156,10 @@ static int __init waits_init(void)
 		while (ktime_get_raw_ns() < raw)
 			cpu_relax();
 		ret = wait_once(j, &raw, &mono);
-		if (ret)
+		if (ret) {
+			dynaccel_guard_del(&guard);
 			return ret;
+		}
 		if (raw < shortest) {
 			shortest = raw;
 			shortest_mono = mono;
@@ -130,8 +167,8 @@ static int __init waits_init(void)
 		longest = max(longest, raw);
 	}
 
-	pr_info("kind=%s ms=%u times=%u real_ns=%llu longest_ns=%llu accel_ns=%llu\n",
-		kind, ms, times, shortest, longest, shortest_mono);
+	pr_info("kind=%s ms=%u times=%u real_ns=%llu longest_ns=%llu accel_ns=%llu rechecked_ns=%llu\n",
+		kind, ms, times, shortest, longest, shortest_mono, rechecked_ns);
 	return 0;
 }
 
@@ -139,6 +176,8 @@ static void __exit waits_exit(void)
 {
 	timer_shutdown_sync(&timer);
 	cancel_delayed_work_sync(&dwork);
+	dynaccel_guard_del(&guard);
+	timer_shutdown_sync(&guard_timer);
 }
 
 module_init(waits_init);
