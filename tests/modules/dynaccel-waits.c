@@ -143,11 +143,10 @@ static int __init waits_init(void)
 	timer_setup(&timer, timer_fn, 0);
 	INIT_DELAYED_WORK(&dwork, dwork_fn);
 	timer_setup(&guard_timer, guard_fn, TIMER_DEFERRABLE);
-	if (real)
-		dynaccel_guard_add(&guard, &guard_timer);
 	if (real) {
 		timer_set_real(&timer);
 		timer_set_real(&dwork.timer);
+		dynaccel_guard_add(&guard, &guard_timer);
 	}
 
 	for (i = 0; i < times; i++) {
